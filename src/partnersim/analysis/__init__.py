@@ -1,0 +1,1 @@
+"""Analysis layer: statistics, paired comparisons, experiment designs, sensitivity."""

@@ -1,0 +1,112 @@
+"""The ``partnersim`` command line.
+
+Each command lives in its own module with two functions: ``add_parser(subparsers)``,
+which declares the command and its arguments, and ``main(args) -> int``. Commands are
+imported when used, so ``partnersim --help`` stays fast. Bad input raises
+:class:`~partnersim.scenario.InputError` (or is an argparse error): one line on
+standard error, exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from collections.abc import Sequence
+
+from partnersim.scenario import InputError
+
+__all__ = ["main", "COMMANDS", "OneLineParser", "positive_int", "nonneg_int"]
+
+# command -> (module, one-line help); a module that is not there yet is left out.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "run": ("partnersim.cli.run_cmd", "run a scenario (an ensemble of replications) and summarise it"),
+    "compare": ("partnersim.cli.compare_cmd", "paired comparison of two scenarios on common random numbers"),
+    "report": ("partnersim.cli.report_cmd", "write a self-contained HTML report for a client"),
+    "sweep": ("partnersim.cli.sweep_cmd", "run a parameter sweep file, resumable, locally or on Dask"),
+    "sensitivity": ("partnersim.cli.sensitivity_cmd", "sensitivity indices of a finished Sobol or Morris sweep"),
+    "validate": ("partnersim.cli.scenario_cmds", "check a scenario file"),
+    "schema": ("partnersim.cli.scenario_cmds", "print the JSON Schema of scenario files"),
+    "scenarios": ("partnersim.cli.scenario_cmds", "list the bundled scenarios"),
+}
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line and exit code 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def positive_int(text: str) -> int:
+    """argparse type: an integer >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1 (got {value})")
+    return value
+
+
+def nonneg_int(text: str) -> int:
+    """argparse type: an integer >= 0 (seeds)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more (got {value})")
+    return value
+
+
+def build_parser() -> OneLineParser:
+    """The top-level parser with every available command."""
+    from partnersim import __version__
+
+    parser = OneLineParser(prog="partnersim", description="Simulate two-business partnerships.")
+    parser.add_argument("--version", action="version", version=f"partnersim {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
+    seen: set[str] = set()
+    for _name, (module, _help) in COMMANDS.items():
+        try:
+            mod = importlib.import_module(module)
+        except ModuleNotFoundError as e:
+            if e.name == module:
+                continue
+            raise
+        if module in seen:
+            continue
+        seen.add(module)
+        mod.add_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``partnersim`` command; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except InputError as e:
+        print(f"partnersim {args.command}: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"partnersim {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as e:  # a bug, not bad input: one line, and the traceback on request
+        if os.environ.get("PARTNERSIM_DEBUG"):
+            raise
+        print(f"partnersim {args.command}: internal error: {type(e).__name__}: {e} "
+              "(set PARTNERSIM_DEBUG=1 for the traceback)", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

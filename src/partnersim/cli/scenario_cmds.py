@@ -1,0 +1,60 @@
+"""``partnersim validate``, ``partnersim schema`` and ``partnersim scenarios``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from partnersim.scenario import Scenario, bundled_dir, load_scenario
+
+__all__ = ["add_parser"]
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Declare the three scenario commands."""
+    p = sub.add_parser("validate", help="check a scenario file",
+                       description="Check a scenario file; exit 0 if valid, 2 with the file and field if not.")
+    p.add_argument("scenario", metavar="SCENARIO", help="scenario TOML file (or a bundled name)")
+    p.set_defaults(func=_validate)
+    p = sub.add_parser("schema", help="print the JSON Schema of scenario files",
+                       description="Print the JSON Schema of scenario files (for editors).")
+    p.set_defaults(func=_schema)
+    p = sub.add_parser("scenarios", help="list the bundled scenarios",
+                       description="List the bundled scenario and sweep files and the question each answers.")
+    p.set_defaults(func=_scenarios)
+
+
+def _validate(args: argparse.Namespace) -> int:
+    s = load_scenario(args.scenario)
+    print(f"{args.scenario}: valid ({s.name}, {s.horizon_days:g} days)")
+    return 0
+
+
+def _schema(args: argparse.Namespace) -> int:
+    schema = Scenario.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "partnersim scenario"
+    print(json.dumps(schema, indent=2))
+    return 0
+
+
+def header_question(text: str) -> str:
+    """The first comment line of a TOML file (its question), without the '#'."""
+    for line in text.splitlines():
+        if line.startswith("#"):
+            q = line.lstrip("#").strip()
+            if q:
+                return q
+        elif line.strip():
+            break
+    return ""
+
+
+def _scenarios(args: argparse.Namespace) -> int:
+    folder = bundled_dir()
+    files = sorted(folder.glob("*.toml"))
+    width = max((len(f.stem) for f in files), default=10)
+    for f in files:
+        print(f"{f.stem:<{width}}  {header_question(f.read_text(encoding='utf-8'))}")
+    print(f"\n({len(files)} files in {folder})")
+    return 0

@@ -1,0 +1,333 @@
+"""The partnership model: wiring, the weekly tick and continuous dynamics.
+
+:class:`Model` holds the SimPy environment, the scenario (``m.p``, the one place every
+mechanism reads its parameters from), the per-mechanism random streams, the state and
+the recorder. Each mechanism lives in its own module as plain SimPy processes and
+callbacks that take the model as first argument.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import simpy
+
+from partnersim.model import communication, conflicts, initiatives, meetings, review
+from partnersim.model.calendar import WorkCalendar, overlap_hours
+from partnersim.model.metrics import summarize
+from partnersim.model.recorder import COLUMNS, Recorder
+from partnersim.model.state import State
+from partnersim.model.streams import Stream, make_streams
+
+__all__ = ["Model", "RunOutput", "run_model"]
+
+DAYS_PER_YEAR = 365.0
+DAYS_PER_MONTH = 30.4375
+WEEKS_PER_MONTH = DAYS_PER_MONTH / 7.0
+SHORT_MEMORY_DAYS = 30.0  # time constant of missed-milestone and market-shift memory
+
+
+class RunOutput:
+    """What one model run produces: summary metrics, the weekly series and the event log."""
+
+    __slots__ = ("summary", "series", "columns", "events", "exit_reason")
+
+    def __init__(self, summary: dict[str, float], series: Any, columns: tuple[str, ...],
+                 events: list[tuple] | None, exit_reason: str) -> None:
+        self.summary = summary
+        self.series = series
+        self.columns = columns
+        self.events = events
+        self.exit_reason = exit_reason
+
+
+class Model:
+    """One partnership, simulated from day 0 to ``scenario.horizon_days``.
+
+    Parameters
+    ----------
+    scenario
+        A validated :class:`partnersim.scenario.Scenario` (read by attribute only).
+    seed, replication
+        Identify the run; every mechanism gets its own stream from them.
+    trace
+        Keep an event log ``(time, kind, *details)`` in ``self.events``.
+    streams
+        Optional ready-made streams (tests); by default from ``make_streams``.
+    """
+
+    def __init__(self, scenario: Any, seed: int = 0, replication: int = 0, *, trace: bool = False,
+                 streams: dict[str, Stream] | None = None) -> None:
+        self.p = scenario
+        self.env = simpy.Environment()
+        self.rng = streams if streams is not None else make_streams(seed, replication)
+        self.events: list[tuple] | None = [] if trace else None
+        self.horizon = float(scenario.horizon_days)
+        ini = scenario.initial
+        self.st = State(
+            trust=ini.trust,
+            alignment=ini.alignment,
+            context=ini.context,
+            core_revenue=[scenario.partner_a.revenue, scenario.partner_b.revenue],
+        )
+        self.st.budget = [scenario.partner_a.money_capacity, scenario.partner_b.money_capacity]
+        self.st.reliability_record = 0.5 * (scenario.partner_a.reliability + scenario.partner_b.reliability)
+        self.counts: dict[str, float] = dict.fromkeys(
+            ("conflicts_raised", "conflicts_resolved", "conflicts_surfaced_at_meetings", "flare_ups",
+             "escalations", "resolution_days_sum", "resolved_within_target", "messages",
+             "response_hours_sum", "decisions", "decision_days_sum", "opportunities",
+             "opportunities_lost", "opportunities_declined", "unfunded", "initiatives_started",
+             "initiatives_completed", "initiatives_failed", "milestones", "milestones_missed",
+             "meetings", "informal", "market_shifts", "renegotiations", "facilitator_spend",
+             "open_area", "customer_sat_area", "team_sat_area", "trust_area", "alignment_area"),
+            0.0,
+        )
+        self._open_t = 0.0
+        self.busy_until = [0.0, 0.0]  # when each partner's message queue is next free
+        self.rotation = 1  # who joined the last rotated meeting out of hours
+        self.terms_revenue = (scenario.partner_a.revenue, scenario.partner_b.revenue)
+        self.recorder = Recorder(int(self.horizon // 7) + 1)
+        self.refresh_params()
+
+    # -- parameters -----------------------------------------------------------------
+    def refresh_params(self) -> None:
+        """Recompute values derived from ``self.p`` (call after replacing ``self.p``)."""
+        p = self.p
+        pa, pb = p.partner_a, p.partner_b
+        self.partners = (pa, pb)
+        self.cal = (
+            WorkCalendar(pa.utc_offset, pa.work_start, pa.work_end, pa.working_days),
+            WorkCalendar(pb.utc_offset, pb.work_start, pb.work_end, pb.working_days),
+        )
+        self.overlap = overlap_hours(*self.cal)
+        self.accountability = meetings.accountability(p)
+        self.hours_capacity = (pa.staff_hours * WEEKS_PER_MONTH, pb.staff_hours * WEEKS_PER_MONTH)
+
+    def log(self, kind: str, *details: Any) -> None:
+        """Append an event to the trace (only when tracing)."""
+        if self.events is not None:
+            self.events.append((round(self.env.now, 6), kind, *details))
+
+    # -- bookkeeping shared by mechanisms --------------------------------------------
+    def open_changed(self) -> None:
+        """Accumulate the time integral of open conflicts; call before the count changes."""
+        now = self.env.now
+        self.counts["open_area"] += (len(self.st.open) + len(self.st.latent)) * (now - self._open_t)
+        self._open_t = now
+
+    def pay(self, amount: float, shares: tuple[float, float], what: str) -> bool:
+        """Spend ``amount`` on partnership work, by the funding rule; False if the fund is short."""
+        st = self.st
+        if amount <= 0.0:
+            return True
+        if self.p.agreement.funding_rule == "fund":
+            if st.fund + 1e-9 < amount:
+                return False
+            st.fund -= amount
+            st.spent += amount
+            self.log("pay", what, round(amount, 2), "fund")
+            return True
+        separate = self.p.agreement.separate_budget
+        crowd = self.p.dynamics.crowding_out
+        for i in (0, 1):
+            part = amount * shares[i]
+            st.contrib_money[i] += part
+            st.budget[i] -= part
+            if not separate:
+                st.core_revenue[i] = max(0.0, st.core_revenue[i] - crowd * part)
+        st.spent += amount
+        self.log("pay", what, round(amount, 2), round(shares[0], 4))
+        return True
+
+    def add_hours(self, i: int, hours: float) -> None:
+        """Charge staff hours to partner ``i``."""
+        self.st.contrib_hours[i] += hours
+
+    def end_partnership(self, reason: str) -> None:
+        """End the partnership now; joint work stops, core businesses go on."""
+        st = self.st
+        if not st.active:
+            return
+        self.advance(self.env.now)
+        st.active = False
+        st.exit_day = self.env.now
+        st.exit_reason = reason
+        st.joint_rate = [0.0, 0.0]
+        self.log("exit", reason)
+
+    # -- continuous dynamics ----------------------------------------------------------
+    def advance(self, t: float) -> None:
+        """Integrate the slow, continuous quantities from the last update to ``t``."""
+        st, p = self.st, self.p
+        dt = t - st.last_t
+        if dt <= 0.0:
+            return
+        st.last_t = t
+        d, ag, mech = p.dynamics, p.agreement, p.mechanisms
+        years = dt / DAYS_PER_YEAR
+        weeks = dt / 7.0
+        # core revenue: geometric Brownian motion on each partner's own growth
+        z = self.rng["core"]
+        for i, pp in enumerate(self.partners):
+            sig = pp.revenue_volatility if mech.core_noise else 0.0
+            shock = sig * math.sqrt(years) * z.normal() if sig > 0.0 else 0.0
+            st.core_revenue[i] *= math.exp((pp.growth_rate - 0.5 * sig * sig) * years + shock)
+        # joint revenue earned
+        for i in (0, 1):
+            earned = st.joint_rate[i] * years
+            st.received[i] += earned
+            st.joint_cum += earned
+        c = self.counts
+        c["trust_area"] += st.trust * dt
+        c["alignment_area"] += st.alignment * dt
+        c["customer_sat_area"] += st.customer_sat * dt
+        c["team_sat_area"] += st.team_sat * dt
+        if not st.active:
+            return
+        # partnership budgets accrue from monthly capacity (capped at three months)
+        for i, pp in enumerate(self.partners):
+            cap = pp.money_capacity
+            st.budget[i] = min(3.0 * cap, st.budget[i] + cap * dt / DAYS_PER_MONTH)
+        if ag.funding_rule == "fund":
+            for i, monthly in enumerate((ag.fund_monthly_a, ag.fund_monthly_b)):
+                paid = monthly * dt / DAYS_PER_MONTH
+                st.contrib_money[i] += paid
+                st.fund += paid
+        # drift: alignment decays toward a floor set by goal clarity, slower with context
+        if mech.drift:
+            floor = 0.3 * ag.goal_clarity
+            rate = d.alignment_decay * (1.0 + d.clarity_decay_factor * (1.0 - ag.goal_clarity))
+            rate *= 1.0 - 0.5 * st.context
+            st.alignment = floor + (st.alignment - floor) * math.exp(-rate * weeks)
+        st.context *= math.exp(-d.context_decay * weeks)
+        mem = math.exp(-dt / SHORT_MEMORY_DAYS)
+        st.missed_recent *= mem
+        st.shift_pressure *= mem
+        # perceived fairness follows the books (equity of input and output shares)
+        target = fairness_targets(self)
+        k = 1.0 - math.exp(-d.fairness_relaxation * weeks)
+        for i in (0, 1):
+            st.fairness[i] += k * (target[i] - st.fairness[i])
+        # trust relaxes toward earned trust, and open conflicts wear it down
+        earned_trust = (0.3 * st.reliability_record + 0.2 * min(st.fairness)
+                        + 0.3 * st.alignment + 0.2 * st.context)
+        st.trust += (1.0 - math.exp(-d.trust_relaxation * weeks)) * (earned_trust - st.trust)
+        sev = sum(x.severity for x in st.open)
+        if sev > 0.0:
+            st.trust *= math.exp(-d.conflict_trust_wear * sev * weeks)
+        # satisfactions
+        load = self.partnership_load()
+        team_target = 0.2 + 0.35 * st.trust + 0.25 * st.context + 0.2 * st.alignment
+        team_target -= 0.05 * min(len(st.open), 4) + 0.5 * max(0.0, load - 0.6)
+        st.team_sat += (1.0 - math.exp(-0.1 * weeks)) * (min(1.0, max(0.0, team_target)) - st.team_sat)
+        # depth reached
+        done = self.counts["initiatives_completed"]
+        if st.depth < 2 and st.trust > 0.7 and st.context > 0.5 and done >= 3:
+            st.depth = 2
+        elif st.depth < 1 and st.trust > 0.55 and done >= 1:
+            st.depth = 1
+
+    def partnership_load(self) -> float:
+        """Recent partnership hours as a fraction of staff capacity (rough, for satisfaction)."""
+        cap = self.hours_capacity[0] + self.hours_capacity[1]
+        if cap <= 0.0:
+            return 0.0
+        months = max(self.env.now, 30.0) / DAYS_PER_MONTH
+        return (self.st.contrib_hours[0] + self.st.contrib_hours[1]) / months / cap
+
+    # -- recording and the weekly tick --------------------------------------------------
+    def record(self) -> None:
+        """Write the current state as one row of the time series."""
+        st, c = self.st, self.counts
+        self.recorder.record((
+            self.env.now, st.trust, st.alignment, st.context, st.fairness[0], st.fairness[1],
+            st.core_revenue[0] + st.joint_rate[0], st.core_revenue[1] + st.joint_rate[1],
+            st.joint_rate[0] + st.joint_rate[1], st.joint_cum, len(st.open) + len(st.latent),
+            len(st.latent), c["escalations"], st.fund, st.contrib_money[0], st.contrib_money[1],
+            st.contrib_hours[0], st.contrib_hours[1], st.spent, st.meeting_hours, st.customer_sat,
+            st.team_sat, st.initiatives_active, c["initiatives_completed"], st.response_ema, st.depth,
+            1.0 if st.active else 0.0,
+        ))
+
+    def weekly(self):
+        """The weekly tick: integrate, check the exit rule, record, plan next week's conflicts."""
+        env = self.env
+        while True:
+            yield env.timeout(7.0)
+            self.advance(env.now)
+            if self.st.active and self.p.mechanisms.review:
+                review.check_trust_exit(self)
+            self.record()
+            if self.st.active and self.p.mechanisms.conflicts:
+                conflicts.plan_week(self)
+
+    # -- running ----------------------------------------------------------------------
+    def start(self) -> None:
+        """Start every switched-on mechanism's processes."""
+        env, mech = self.env, self.p.mechanisms
+        self.record()
+        env.process(self.weekly())
+        if mech.conflicts:
+            conflicts.plan_week(self)
+        if mech.communication:
+            for i in (0, 1):
+                env.process(communication.traffic(self, i))
+        if mech.meetings:
+            for kind in ("weekly", "monthly", "quarterly"):
+                if getattr(self.p.agreement.cadence, kind).enabled:
+                    env.process(meetings.cadence(self, kind))
+        if mech.informal and self.p.agreement.informal_per_month > 0:
+            env.process(meetings.informal(self))
+        if mech.opportunities and self.p.market.opportunities_per_month > 0:
+            env.process(initiatives.arrivals(self))
+        if mech.market_shifts and self.p.market.shifts_per_year > 0:
+            env.process(conflicts.market_shifts(self))
+        if mech.review:
+            env.process(review.reviews(self))
+
+    def run(self) -> RunOutput:
+        """Run to the horizon and return the :class:`RunOutput`."""
+        self.start()
+        self.env.run(until=self.horizon)
+        self.advance(self.horizon)
+        self.open_changed()
+        if self.recorder.n < self.recorder.data.shape[0]:
+            self.record()
+        return RunOutput(summarize(self), self.recorder.data[: self.recorder.n], COLUMNS,
+                         self.events, self.st.exit_reason)
+
+
+def fairness_targets(m: Model) -> tuple[float, float]:
+    """Perceived fairness each partner's books justify (equity of input and output shares).
+
+    Input is effort relative to capacity (money over monthly money capacity plus hours
+    over monthly staff capacity); output is attributed joint revenue, shared equally
+    while there is none. Getting a smaller output share than input share costs
+    ``disadvantage_aversion`` per unit of gap (times two), a larger one
+    ``advantage_aversion``; co-ownership softens both.
+    """
+    st, d = m.st, m.p.dynamics
+    ins = []
+    for i, pp in enumerate(m.partners):
+        x = 0.0
+        if pp.money_capacity > 0:
+            x += st.contrib_money[i] / pp.money_capacity
+        if m.hours_capacity[i] > 0:
+            x += st.contrib_hours[i] / m.hours_capacity[i]
+        ins.append(x)
+    tot_in = ins[0] + ins[1]
+    if tot_in <= 0.0:
+        return (1.0, 1.0)
+    tot_out = st.received[0] + st.received[1]
+    out_a = st.received[0] / tot_out if tot_out > 0.0 else 0.5
+    gap = ins[0] / tot_in - out_a  # > 0: A is disadvantaged
+    soften = 1.0 - 0.4 * m.p.agreement.co_ownership
+    fa = 1.0 - 2.0 * soften * (d.disadvantage_aversion * max(0.0, gap) + d.advantage_aversion * max(0.0, -gap))
+    fb = 1.0 - 2.0 * soften * (d.disadvantage_aversion * max(0.0, -gap) + d.advantage_aversion * max(0.0, gap))
+    return (min(1.0, max(0.0, fa)), min(1.0, max(0.0, fb)))
+
+
+def run_model(scenario: Any, seed: int = 0, replication: int = 0, *, trace: bool = False) -> RunOutput:
+    """Build and run one :class:`Model`; a pure function of (scenario, seed, replication)."""
+    return Model(scenario, seed, replication, trace=trace).run()

@@ -1,0 +1,133 @@
+"""Summary metrics of one run: names, units, definitions, and their computation."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover
+    from partnersim.model.core import Model
+
+__all__ = ["METRICS", "summarize"]
+
+NAN = float("nan")
+
+# name -> (unit, definition). The first 21 are the public contract of DESIGN.md.
+METRICS: dict[str, tuple[str, str]] = {
+    "joint_revenue": ("currency", "Joint revenue earned over the run (attributed to either partner)."),
+    "revenue_growth_a": ("1/year", "Partner A's annualised growth of total revenue (core plus joint)."),
+    "revenue_growth_b": ("1/year", "Partner B's annualised growth of total revenue (core plus joint)."),
+    "survived": ("0/1", "1 if the partnership still exists at the horizon."),
+    "exit_day": ("days", "Day the partnership ended; empty (NaN) if it survived."),
+    "conflicts_raised": ("count", "Conflicts that arose."),
+    "conflicts_resolved": ("count", "Conflicts resolved."),
+    "escalations": ("count", "Conflicts escalated."),
+    "mean_resolution_days": ("days", "Mean time from a conflict arising to its resolution (resolved ones)."),
+    "mean_open_conflicts": ("count", "Time average of conflicts arisen and not yet resolved."),
+    "mean_response_hours": ("hours", "Mean time from sending a message to its reply (calendar hours)."),
+    "mean_decision_days": ("days", "Mean time from an opportunity arriving to its decision."),
+    "final_trust": ("0..1", "Trust at the horizon (or at exit)."),
+    "final_alignment": ("0..1", "Alignment at the horizon (or at exit)."),
+    "fairness_a": ("0..1", "Partner A's perceived fairness at the end."),
+    "fairness_b": ("0..1", "Partner B's perceived fairness at the end."),
+    "meeting_hours": ("staff hours", "Staff hours both partners spent in meetings and reviews."),
+    "initiatives_started": ("count", "Joint initiatives started."),
+    "initiatives_completed": ("count", "Joint initiatives completed successfully."),
+    "customer_satisfaction": ("0..1", "Time average of joint customers' satisfaction."),
+    "team_satisfaction": ("0..1", "Time average of partnership staff's satisfaction."),
+    # more
+    "revenue_uplift_a": ("fraction", "Partner A's final revenue over its expected stand-alone revenue, minus 1."),
+    "revenue_uplift_b": ("fraction", "Partner B's final revenue over its expected stand-alone revenue, minus 1."),
+    "exit_by_trust": ("0/1", "1 if the partnership ended because trust stayed too low."),
+    "exit_by_outgrowth": ("0/1", "1 if it ended at a renegotiation because one partner outgrew the other."),
+    "renegotiations": ("count", "Renegotiations triggered at reviews."),
+    "conflicts_surfaced_at_meetings": ("count", "Conflicts brought up by a meeting before flaring up."),
+    "flare_ups": ("count", "Latent conflicts that flared up by themselves."),
+    "resolved_within_target": ("count", "Conflicts resolved, unescalated, within the agreed time."),
+    "unresolved_at_end": ("count", "Conflicts still open (latent or surfaced) at the end."),
+    "mean_trust": ("0..1", "Time average of trust."),
+    "mean_alignment": ("0..1", "Time average of alignment."),
+    "min_fairness": ("0..1", "The lower of the two partners' final fairness."),
+    "messages": ("count", "Messages exchanged."),
+    "decisions": ("count", "Opportunities decided (in time or not)."),
+    "opportunities": ("count", "Opportunities that arrived."),
+    "opportunities_lost": ("count", "Opportunities lost because the decision came too late."),
+    "initiatives_failed": ("count", "Joint initiatives that failed."),
+    "milestones_missed": ("count", "Milestones delivered late."),
+    "on_time_rate": ("0..1", "Share of milestones delivered on time (NaN if none)."),
+    "contribution_money_a": ("currency", "Money partner A put in."),
+    "contribution_money_b": ("currency", "Money partner B put in."),
+    "contribution_hours_a": ("staff hours", "Staff hours partner A put in."),
+    "contribution_hours_b": ("staff hours", "Staff hours partner B put in."),
+    "spending": ("currency", "Partnership spending (initiatives and facilitators)."),
+    "fund_balance": ("currency", "Partnership fund balance at the end."),
+    "facilitator_spend": ("currency", "Spent on facilitators."),
+    "meetings_held": ("count", "Cadence meetings held."),
+    "informal_interactions": ("count", "Informal interactions."),
+    "market_shifts": ("count", "Market shifts."),
+    "depth_reached": ("0..2", "Deepest stage reached: 0 transactional, 1 collaborative, 2 strategic."),
+}
+
+
+def summarize(m: Model) -> dict[str, float]:
+    """Compute every metric of :data:`METRICS` from a finished model."""
+    st, c = m.st, m.counts
+    horizon = m.horizon
+    years = horizon / 365.0
+    out: dict[str, float] = {}
+    out["joint_revenue"] = st.joint_cum
+    uplift = []
+    for i, pp in enumerate(m.partners):
+        final = st.core_revenue[i] + st.joint_rate[i]
+        key = "ab"[i]
+        out[f"revenue_growth_{key}"] = (final / pp.revenue) ** (1.0 / years) - 1.0 if final > 0 else -1.0
+        uplift.append(final / (pp.revenue * math.exp(pp.growth_rate * years)) - 1.0)
+    out["survived"] = 1.0 if st.active else 0.0
+    out["exit_day"] = NAN if st.active else st.exit_day
+    out["conflicts_raised"] = c["conflicts_raised"]
+    out["conflicts_resolved"] = c["conflicts_resolved"]
+    out["escalations"] = c["escalations"]
+    res = c["conflicts_resolved"]
+    out["mean_resolution_days"] = c["resolution_days_sum"] / res if res else NAN
+    out["mean_open_conflicts"] = c["open_area"] / horizon
+    msgs = c["messages"]
+    out["mean_response_hours"] = c["response_hours_sum"] / msgs if msgs else NAN
+    dec = c["decisions"]
+    out["mean_decision_days"] = c["decision_days_sum"] / dec if dec else NAN
+    out["final_trust"] = st.trust
+    out["final_alignment"] = st.alignment
+    out["fairness_a"] = st.fairness[0]
+    out["fairness_b"] = st.fairness[1]
+    out["meeting_hours"] = st.meeting_hours
+    out["initiatives_started"] = c["initiatives_started"]
+    out["initiatives_completed"] = c["initiatives_completed"]
+    out["customer_satisfaction"] = c["customer_sat_area"] / horizon
+    out["team_satisfaction"] = c["team_sat_area"] / horizon
+    out["revenue_uplift_a"], out["revenue_uplift_b"] = uplift
+    out["exit_by_trust"] = 1.0 if st.exit_reason == "trust" else 0.0
+    out["exit_by_outgrowth"] = 1.0 if st.exit_reason == "outgrown" else 0.0
+    out["renegotiations"] = c["renegotiations"]
+    out["conflicts_surfaced_at_meetings"] = c["conflicts_surfaced_at_meetings"]
+    out["flare_ups"] = c["flare_ups"]
+    out["resolved_within_target"] = c["resolved_within_target"]
+    out["unresolved_at_end"] = float(len(st.open) + len(st.latent))
+    out["mean_trust"] = c["trust_area"] / horizon
+    out["mean_alignment"] = c["alignment_area"] / horizon
+    out["min_fairness"] = min(st.fairness)
+    out["messages"] = msgs
+    out["decisions"] = dec
+    out["opportunities"] = c["opportunities"]
+    out["opportunities_lost"] = c["opportunities_lost"]
+    out["initiatives_failed"] = c["initiatives_failed"]
+    out["milestones_missed"] = c["milestones_missed"]
+    out["on_time_rate"] = 1.0 - c["milestones_missed"] / c["milestones"] if c["milestones"] else NAN
+    out["contribution_money_a"], out["contribution_money_b"] = st.contrib_money
+    out["contribution_hours_a"], out["contribution_hours_b"] = st.contrib_hours
+    out["spending"] = st.spent
+    out["fund_balance"] = st.fund
+    out["facilitator_spend"] = c["facilitator_spend"]
+    out["meetings_held"] = c["meetings"]
+    out["informal_interactions"] = c["informal"]
+    out["market_shifts"] = c["market_shifts"]
+    out["depth_reached"] = float(st.depth)
+    return out

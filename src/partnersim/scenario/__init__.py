@@ -1,0 +1,33 @@
+"""Scenario layer: the validated schema, TOML files and clear input errors."""
+
+from partnersim.scenario.io import (
+    InputError,
+    bundled_dir,
+    dumps_scenario,
+    load_scenario,
+    read_toml,
+    save_scenario,
+    scenario_from_dict,
+)
+from partnersim.scenario.schema import (
+    ATTRIBUTION_RULES,
+    FUNDING_RULES,
+    Scenario,
+    field_units,
+    with_changes,
+)
+
+__all__ = [
+    "ATTRIBUTION_RULES",
+    "FUNDING_RULES",
+    "InputError",
+    "Scenario",
+    "bundled_dir",
+    "dumps_scenario",
+    "field_units",
+    "load_scenario",
+    "read_toml",
+    "save_scenario",
+    "scenario_from_dict",
+    "with_changes",
+]

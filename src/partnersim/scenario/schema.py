@@ -1,0 +1,376 @@
+"""The validated, immutable schema of a partnersim scenario.
+
+Every parameter carries a unit, a default, bounds and a one-line description
+(``json_schema_extra={"unit": ...}``), so that the JSON Schema given by
+``partnersim schema`` documents scenario files for editors and humans alike.
+
+A scenario is immutable: make a variant with :func:`with_changes`, never by
+mutating one. Sections are nested models; a dotted path such as
+``"agreement.cadence.weekly.enabled"`` names any field.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+__all__ = [
+    "Partner",
+    "Meeting",
+    "Cadence",
+    "ConflictProcedure",
+    "Review",
+    "Agreement",
+    "Market",
+    "Initial",
+    "Mechanisms",
+    "Dynamics",
+    "Scenario",
+    "FUNDING_RULES",
+    "ATTRIBUTION_RULES",
+    "with_changes",
+    "field_units",
+]
+
+FUNDING_RULES = ("equal", "capacity", "benefit", "fund")
+ATTRIBUTION_RULES = ("equal", "contribution", "origin")
+
+FundingRule = Literal["equal", "capacity", "benefit", "fund"]
+AttributionRule = Literal["equal", "contribution", "origin"]
+CommunicationStyle = Literal["direct", "diplomatic"]
+
+
+def P(default: Any, unit: str, description: str, **bounds: Any) -> Any:
+    """A parameter: default, unit and description in one place."""
+    return Field(default, description=description, json_schema_extra={"unit": unit}, **bounds)
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
+
+
+class Partner(_Section):
+    """One small business in the partnership."""
+
+    name: str = Field("A", description="Display name of the partner.", max_length=80)
+    revenue: float = P(1_000_000.0, "currency/year", "Core revenue at the start.", gt=0, le=1e11)
+    growth_rate: float = P(0.05, "1/year", "Own core growth rate, partnership aside.", ge=-0.5, le=1.0)
+    revenue_volatility: float = P(
+        0.10, "1/sqrt(year)", "Volatility of core revenue (geometric Brownian motion).", ge=0, le=1.0
+    )
+    money_capacity: float = P(
+        4_000.0, "currency/month", "Money per month it can put into partnership work.", ge=0, le=1e9
+    )
+    staff_hours: float = P(
+        20.0, "hours/week", "Staff hours per week it can put into partnership work.", ge=0, le=2000
+    )
+    decision_days: float = P(5.0, "days", "Mean time to decide internally.", ge=0.1, le=365)
+    risk_tolerance: float = P(
+        0.5, "0..1", "Share of opportunities, by risk, it is willing to take on.", ge=0, le=1
+    )
+    communication_style: CommunicationStyle = Field(
+        "direct",
+        description="Communication style; partners with different styles have more friction.",
+    )
+    utc_offset: float = P(0.0, "hours", "Time zone, as an offset from UTC.", ge=-12, le=14)
+    work_start: float = P(9.0, "hour (local)", "Start of the working day.", ge=0, lt=24)
+    work_end: float = P(17.0, "hour (local)", "End of the working day.", gt=0, le=24)
+    working_days: int = P(5, "days/week", "Working days per week (Monday first).", ge=1, le=7)
+    responsiveness_hours: float = P(
+        2.0, "working hours", "Mean working time it takes to handle one message.", gt=0, le=200
+    )
+    message_rate: float = P(
+        4.0, "messages/week", "Coordination messages it sends to the partner per week.", ge=0, le=200
+    )
+    reliability: float = P(
+        0.85, "0..1", "Probability that a committed milestone is delivered on time.", ge=0, le=1
+    )
+
+    @model_validator(mode="after")
+    def _working_day(self) -> Partner:
+        if self.work_end <= self.work_start:
+            raise ValueError("work_end must be later than work_start")
+        return self
+
+
+class Meeting(_Section):
+    """One meeting cadence."""
+
+    enabled: bool = Field(True, description="Whether this cadence is held at all.")
+    interval_days: float = P(7.0, "days", "Time between meetings.", ge=1, le=730)
+    duration_hours: float = P(1.0, "hours", "Length of one meeting.", gt=0, le=24)
+    attendees: int = P(2, "people per partner", "Staff each partner sends.", ge=1, le=50)
+
+
+class Cadence(_Section):
+    """The agreement's meeting cadences (seed 000: weekly, monthly, quarterly)."""
+
+    weekly: Meeting = Field(
+        Meeting(enabled=False, interval_days=7, duration_hours=1.0, attendees=2),
+        description="Operational check-ins.",
+    )
+    monthly: Meeting = Field(
+        Meeting(enabled=True, interval_days=30, duration_hours=2.0, attendees=2),
+        description="Strategic reviews.",
+    )
+    quarterly: Meeting = Field(
+        Meeting(enabled=False, interval_days=91, duration_hours=4.0, attendees=3),
+        description="Deep dives on the partnership itself.",
+    )
+    rotate_times: bool = Field(
+        False, description="Rotate meeting times so that out-of-hours meetings alternate between partners."
+    )
+
+
+class ConflictProcedure(_Section):
+    """Agreed conflict procedures (seed 000: timelines, escalation, neutral facilitator)."""
+
+    procedure: bool = Field(False, description="An agreed resolution procedure and timeline exists.")
+    resolution_target_days: float = P(
+        21.0, "days", "Agreed time to resolve a surfaced conflict (with a procedure).", gt=0, le=365
+    )
+    escalate_after_days: float = P(
+        45.0, "days", "A surfaced conflict still open after this long escalates.", gt=0, le=730
+    )
+    facilitator: bool = Field(False, description="A neutral facilitator takes escalated conflicts.")
+    facilitator_cost: float = P(3_000.0, "currency", "Cost of the facilitator per escalation.", ge=0, le=1e8)
+    facilitator_days: float = P(
+        10.0, "days", "Mean time the facilitator needs to resolve an escalation.", gt=0, le=365
+    )
+
+
+class Review(_Section):
+    """Periodic partnership reviews, renegotiation and exit rules."""
+
+    interval_days: float = P(182.0, "days", "Time between partnership reviews.", ge=7, le=3650)
+    exit_trust_threshold: float = P(
+        0.35, "0..1", "Trust below this for exit_after_days ends the partnership.", ge=0, le=1
+    )
+    exit_after_days: float = P(
+        90.0, "days", "How long trust must stay below the threshold to end it.", ge=0, le=3650
+    )
+    outgrow_factor: float = P(
+        2.0, "ratio", "Relative growth of one partner over the other (since the terms were set) that "
+        "triggers renegotiation at a review.", ge=1, le=1000
+    )
+
+
+class Agreement(_Section):
+    """The partnership agreement: what a consultant designs."""
+
+    goal_clarity: float = P(
+        0.5, "0..1", "How explicitly shared goals and success metrics were defined.", ge=0, le=1
+    )
+    cadence: Cadence = Field(Cadence(), description="Meeting cadences.")
+    informal_per_month: float = P(
+        2.0, "interactions/month", "Informal, agenda-light interactions (continuity).", ge=0, le=60
+    )
+    co_ownership: float = P(
+        0.5, "0..1", "How early partners are involved in shaping each other's decisions.", ge=0, le=1
+    )
+    consensus_threshold: float = P(
+        10_000.0,
+        "currency",
+        "Initiatives costing more than this need consensus; below it the partner who found it decides.",
+        ge=0,
+        le=1e10,
+    )
+    funding_rule: FundingRule = Field(
+        "equal",
+        description="How initiative costs are split: equal, capacity (proportional to money capacity), "
+        "benefit (proportional to expected benefit) or fund (a partnership fund fed monthly).",
+    )
+    fund_monthly_a: float = P(2_000.0, "currency/month", "Partner A's monthly payment into the fund.", ge=0, le=1e9)
+    fund_monthly_b: float = P(2_000.0, "currency/month", "Partner B's monthly payment into the fund.", ge=0, le=1e9)
+    separate_budget: bool = Field(
+        True, description="Partnership spending comes from a separate budget, not from core operations."
+    )
+    attribution: AttributionRule = Field(
+        "equal",
+        description="How joint revenue is attributed: equal split, by contribution, or origin "
+        "(the partner that brought the opportunity gets origin_share).",
+    )
+    origin_share: float = P(0.7, "0..1", "Share of the originating partner under origin attribution.", ge=0.5, le=1)
+    shared_platform: bool = Field(
+        False, description="A shared asynchronous platform: visible status, fewer waits across time zones."
+    )
+    conflict: ConflictProcedure = Field(ConflictProcedure(), description="Conflict procedures.")
+    review: Review = Field(Review(), description="Reviews and exit rules.")
+
+
+class Market(_Section):
+    """The market: joint opportunities and market shifts."""
+
+    opportunities_per_month: float = P(1.0, "1/month", "Arrival rate of joint opportunities.", ge=0, le=100)
+    opportunity_value: float = P(
+        40_000.0, "currency/year", "Mean joint revenue of a completed initiative.", ge=0, le=1e10
+    )
+    opportunity_cost: float = P(12_000.0, "currency", "Mean money an initiative needs.", ge=0, le=1e10)
+    opportunity_hours: float = P(120.0, "staff hours", "Mean staff hours an initiative needs.", ge=0, le=1e6)
+    opportunity_window_days: float = P(
+        30.0, "days", "An opportunity is lost if not decided within this time.", gt=0, le=3650
+    )
+    milestones: int = P(3, "count", "Milestones per initiative.", ge=1, le=50)
+    milestone_interval_days: float = P(30.0, "days", "Planned time between milestones.", gt=0, le=730)
+    shifts_per_year: float = P(2.0, "1/year", "Arrival rate of market shifts.", ge=0, le=100)
+    shift_magnitude: float = P(
+        0.15, "0..1", "Fraction of alignment a market shift knocks off (before context buffers it).", ge=0, le=1
+    )
+    cross_promotion: float = P(
+        0.1, "fraction", "Share of an initiative's value each partner gains in core revenue (spill-over).",
+        ge=0, le=1,
+    )
+
+
+class Initial(_Section):
+    """State at day 0."""
+
+    trust: float = P(0.6, "0..1", "Trust between the partners.", ge=0, le=1)
+    alignment: float = P(0.7, "0..1", "Alignment of priorities.", ge=0, le=1)
+    context: float = P(0.2, "0..1", "Shared context (familiarity, mutual understanding).", ge=0, le=1)
+
+
+class Mechanisms(_Section):
+    """Switches: turn a mechanism off to see what it contributes."""
+
+    core_noise: bool = Field(True, description="Random fluctuation of core revenue.")
+    communication: bool = Field(True, description="Coordination messages with latency.")
+    meetings: bool = Field(True, description="All meeting cadences.")
+    informal: bool = Field(True, description="Informal interactions (continuity).")
+    opportunities: bool = Field(True, description="Joint opportunities and initiatives.")
+    drift: bool = Field(True, description="Alignment decay without context conversations.")
+    market_shifts: bool = Field(True, description="Market shifts that move priorities.")
+    conflicts: bool = Field(True, description="Conflicts arising, surfacing, resolving, escalating.")
+    review: bool = Field(True, description="Reviews, renegotiation and exit.")
+
+
+class Dynamics(_Section):
+    """Behavioural coefficients of the model (see docs/model.md); defaults are the calibration."""
+
+    alignment_decay: float = P(0.012, "1/week", "Alignment decay rate at full goal clarity.", ge=0, le=1)
+    clarity_decay_factor: float = P(
+        2.5, "ratio", "How many times faster alignment decays at zero goal clarity.", ge=0, le=20
+    )
+    context_decay: float = P(0.02, "1/week", "Decay rate of shared context.", ge=0, le=1)
+    gain_weekly: float = P(0.08, "0..1", "Alignment restored by a check-in (fraction of the gap).", ge=0, le=1)
+    gain_monthly: float = P(0.2, "0..1", "Alignment restored by a strategic review.", ge=0, le=1)
+    gain_quarterly: float = P(0.3, "0..1", "Alignment restored by a deep dive.", ge=0, le=1)
+    surface_weekly: float = P(0.5, "0..1", "Probability a check-in surfaces a latent conflict.", ge=0, le=1)
+    surface_monthly: float = P(0.7, "0..1", "Probability a review surfaces a latent conflict.", ge=0, le=1)
+    surface_quarterly: float = P(0.9, "0..1", "Probability a deep dive surfaces a latent conflict.", ge=0, le=1)
+    resolve_at_meeting: float = P(
+        0.25, "0..1", "Probability a meeting settles a surfaced conflict (times meeting quality).", ge=0, le=1
+    )
+    out_of_hours_quality: float = P(
+        0.6, "0..1", "Effectiveness of a meeting outside one partner's working hours.", ge=0, le=1
+    )
+    informal_context_gain: float = P(0.05, "0..1", "Context gained per informal interaction.", ge=0, le=1)
+    informal_trust_gain: float = P(0.01, "0..1", "Trust gained per informal interaction.", ge=0, le=1)
+    informal_hours: float = P(0.5, "hours", "Staff hours of one informal interaction, per partner.", ge=0, le=24)
+    context_speedup: float = P(
+        0.5, "0..1", "Fraction by which full context shortens decisions and resolutions.", ge=0, le=1
+    )
+    platform_self_serve: float = P(
+        0.4, "0..1", "Share of messages the shared platform answers without waiting for the partner.", ge=0, le=1
+    )
+    conflict_rate: float = P(0.1, "1/month", "Conflict hazard when everything is ideal.", ge=0, le=30)
+    hazard_misalignment: float = P(2.5, "log-hazard", "Weight of misalignment (1 - alignment).", ge=0, le=20)
+    hazard_unfairness: float = P(2.0, "log-hazard", "Weight of unfairness (1 - lowest fairness).", ge=0, le=20)
+    hazard_missed: float = P(0.5, "log-hazard/miss", "Weight of recently missed milestones.", ge=0, le=20)
+    hazard_shift: float = P(0.6, "log-hazard/shift", "Weight of recent market shifts.", ge=0, le=20)
+    hazard_style: float = P(0.3, "log-hazard", "Extra hazard when communication styles differ.", ge=0, le=20)
+    hazard_strain: float = P(0.5, "log-hazard", "Weight of a partner's overcommitted budget (months).", ge=0, le=20)
+    flare_days: float = P(45.0, "days", "Mean time until a latent conflict flares up by itself.", gt=0, le=3650)
+    flare_severity: float = P(1.5, "ratio", "Severity multiplier of a conflict that flared up.", ge=1, le=10)
+    resolution_days: float = P(20.0, "days", "Mean resolution time of a conflict of severity 0.5.", gt=0, le=3650)
+    procedure_speedup: float = P(
+        0.35, "0..1", "Fraction by which an agreed procedure shortens resolutions.", ge=0, le=1
+    )
+    conflict_trust_wear: float = P(
+        0.02, "1/week", "Trust lost per week per unit of open conflict severity.", ge=0, le=1
+    )
+    escalation_trust_loss: float = P(0.05, "0..1", "Trust lost when a conflict escalates.", ge=0, le=1)
+    resolution_trust_gain: float = P(
+        0.04, "0..1", "Trust gained when a conflict is resolved within the agreed time.", ge=0, le=1
+    )
+    trust_relaxation: float = P(0.04, "1/week", "Rate at which trust moves toward earned trust.", ge=0, le=1)
+    fairness_relaxation: float = P(0.1, "1/week", "Rate at which perceived fairness follows the books.", ge=0, le=1)
+    disadvantage_aversion: float = P(1.0, "0..1", "Fairness weight of getting less than the partner.", ge=0, le=5)
+    advantage_aversion: float = P(0.4, "0..1", "Fairness weight of getting more than the partner.", ge=0, le=5)
+    base_success: float = P(0.85, "0..1", "Success probability of a fully aligned, staffed initiative.", ge=0, le=1)
+    slip_days: float = P(14.0, "days", "Mean delay of a late milestone.", ge=0, le=365)
+    crowding_out: float = P(
+        0.2, "1/year", "Core revenue lost per currency of partnership spending without a separate budget.",
+        ge=0, le=10,
+    )
+
+
+class Scenario(_Section):
+    """A complete, validated partnership scenario.
+
+    Examples
+    --------
+    >>> from partnersim.scenario import Scenario
+    >>> s = Scenario()
+    >>> s.agreement.funding_rule
+    'equal'
+    >>> t = with_changes(s, {"agreement.funding_rule": "capacity"})
+    >>> (s.agreement.funding_rule, t.agreement.funding_rule)
+    ('equal', 'capacity')
+    """
+
+    name: str = Field("unnamed", description="Short name of the scenario.", max_length=200)
+    description: str = Field("", description="What question this scenario answers.", max_length=5000)
+    horizon_days: float = P(1095.0, "days", "Simulated time.", ge=7, le=36500)
+    partner_a: Partner = Field(Partner(name="A"), description="Partner A.")
+    partner_b: Partner = Field(Partner(name="B"), description="Partner B.")
+    agreement: Agreement = Field(Agreement(), description="The partnership agreement.")
+    market: Market = Field(Market(), description="The market.")
+    initial: Initial = Field(Initial(), description="The state at day 0.")
+    mechanisms: Mechanisms = Field(Mechanisms(), description="Mechanism switches.")
+    dynamics: Dynamics = Field(Dynamics(), description="Behavioural coefficients.")
+
+
+def with_changes(scenario: Scenario, changes: dict[str, Any]) -> Scenario:
+    """Return a validated copy of ``scenario`` with dotted-path fields changed.
+
+    Parameters
+    ----------
+    scenario
+        The scenario to start from (not modified).
+    changes
+        Mapping of dotted paths (``"agreement.cadence.weekly.enabled"``) to new values.
+
+    Raises
+    ------
+    pydantic.ValidationError
+        If a path does not exist or a value is invalid.
+    """
+    data = scenario.model_dump()
+    for path, value in changes.items():
+        node = data
+        keys = path.split(".")
+        for key in keys[:-1]:
+            if not isinstance(node.get(key), dict):
+                node[key] = {}  # let validation name the bad path
+            node = node[key]
+        node[keys[-1]] = value
+    return Scenario.model_validate(data)
+
+
+def field_units() -> dict[str, tuple[str, str]]:
+    """Map every dotted leaf path of :class:`Scenario` to ``(unit, description)``."""
+    out: dict[str, tuple[str, str]] = {}
+
+    def walk(model: type[BaseModel], prefix: str) -> None:
+        for name, info in model.model_fields.items():
+            ann = info.annotation
+            if isinstance(ann, type) and issubclass(ann, BaseModel):
+                walk(ann, f"{prefix}{name}.")
+            else:
+                extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+                out[f"{prefix}{name}"] = (str(extra.get("unit", "")), info.description or "")
+
+    walk(Scenario, "")
+    return out
