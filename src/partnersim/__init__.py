@@ -18,13 +18,33 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0+unknown"
 
+# Heavier entry points are imported on first use (``from partnersim import sweep``).
+_LAZY = {
+    "run_ensemble": "partnersim.run.ensemble",
+    "Ensemble": "partnersim.run.ensemble",
+    "compare": "partnersim.analysis.compare",
+    "sweep": "partnersim.analysis.sweep",
+}
+
 __all__ = [
+    "Ensemble",
     "InputError",
     "RunResult",
     "Scenario",
     "__version__",
+    "compare",
     "load_scenario",
+    "run_ensemble",
     "save_scenario",
     "simulate",
+    "sweep",
     "with_changes",
 ]
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'partnersim' has no attribute {name!r}")

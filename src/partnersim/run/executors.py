@@ -1,0 +1,187 @@
+"""Executors: run picklable tasks in-process, on a local process pool, or on Dask.
+
+An executor maps a module-level function over a list of tasks and yields
+``(index, result)`` pairs as they finish, in any order; callers put results back in
+task order, so results never depend on the executor, the worker count or the order.
+
+- :class:`InProcessExecutor`: the default test double; no processes.
+- :class:`LocalPoolExecutor`: a ``concurrent.futures`` process pool using the
+  ``forkserver`` start method (safe in notebooks and with threads), created on first use
+  and reused by later calls with the same worker count, so a workshop slider does not
+  pay process start-up on every move.
+- :class:`DaskExecutor`: a ``distributed`` client on an existing scheduler, or on a
+  ``LocalCluster`` bound to 127.0.0.1.
+
+Nothing here changes global state at import (no start-method setting).
+"""
+
+from __future__ import annotations
+
+import atexit
+import multiprocessing
+import os
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from typing import Any
+
+__all__ = [
+    "Executor",
+    "InProcessExecutor",
+    "LocalPoolExecutor",
+    "DaskExecutor",
+    "make_executor",
+    "default_workers",
+    "shutdown_pools",
+]
+
+
+def default_workers() -> int:
+    """Number of usable cores."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+class Executor:
+    """Base class: ``map_unordered(fn, tasks)`` yields ``(index, fn(tasks[index]))``."""
+
+    workers: int = 1
+
+    def map_unordered(self, fn: Callable[[Any], Any], tasks: Sequence[Any]) -> Iterator[tuple[int, Any]]:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Release resources (no-op by default)."""
+
+    def __enter__(self) -> Executor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class InProcessExecutor(Executor):
+    """Run tasks one after another in this process."""
+
+    def map_unordered(self, fn: Callable[[Any], Any], tasks: Sequence[Any]) -> Iterator[tuple[int, Any]]:
+        for i, task in enumerate(tasks):
+            yield i, fn(task)
+
+
+_POOLS: dict[int, ProcessPoolExecutor] = {}
+
+
+def _get_pool(workers: int) -> ProcessPoolExecutor:
+    pool = _POOLS.get(workers)
+    if pool is None:
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(["partnersim.run.tasks"])
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+        _POOLS[workers] = pool
+    return pool
+
+
+def shutdown_pools() -> None:
+    """Shut down the cached local process pools."""
+    while _POOLS:
+        _, pool = _POOLS.popitem()
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+atexit.register(shutdown_pools)
+
+
+class LocalPoolExecutor(Executor):
+    """A local process pool (reused across calls); at most ``2 x workers`` tasks in flight."""
+
+    def __init__(self, workers: int | None = None) -> None:
+        self.workers = int(workers) if workers else default_workers()
+
+    def map_unordered(self, fn: Callable[[Any], Any], tasks: Sequence[Any]) -> Iterator[tuple[int, Any]]:
+        pool = _get_pool(self.workers)
+        pending: dict[Future, int] = {}
+        it = iter(enumerate(tasks))
+        limit = 2 * self.workers
+        try:
+            while True:
+                while len(pending) < limit:
+                    nxt = next(it, None)
+                    if nxt is None:
+                        break
+                    pending[pool.submit(fn, nxt[1])] = nxt[0]
+                if not pending:
+                    return
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    idx = pending.pop(fut)
+                    yield idx, fut.result()
+        finally:
+            for fut in pending:
+                fut.cancel()
+
+
+class DaskExecutor(Executor):
+    """Run tasks on Dask: an existing scheduler (``address``) or a loopback LocalCluster."""
+
+    def __init__(self, address: str | None = None, workers: int | None = None) -> None:
+        from distributed import Client, LocalCluster
+
+        self._cluster = None
+        if address:
+            self._client = Client(address)
+        else:
+            n = int(workers) if workers else default_workers()
+            self._cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                                         host="127.0.0.1", dashboard_address=None)
+            self._client = Client(self._cluster)
+        self.workers = max(1, len(self._client.scheduler_info().get("workers", {})) or (workers or 1))
+
+    @property
+    def client(self) -> Any:
+        """The ``distributed.Client``."""
+        return self._client
+
+    def map_unordered(self, fn: Callable[[Any], Any], tasks: Sequence[Any]) -> Iterator[tuple[int, Any]]:
+        from distributed import as_completed
+
+        limit = max(4, 4 * self.workers)
+        it = iter(enumerate(tasks))
+        index: dict[Any, int] = {}
+        ac = as_completed()
+        for _ in range(limit):
+            nxt = next(it, None)
+            if nxt is None:
+                break
+            fut = self._client.submit(fn, nxt[1], pure=False)
+            index[fut.key] = nxt[0]
+            ac.add(fut)
+        for fut in ac:
+            idx = index.pop(fut.key)
+            result = fut.result()  # re-raises a task's error; retried on lost workers by Dask
+            fut.release()
+            nxt = next(it, None)
+            if nxt is not None:
+                new = self._client.submit(fn, nxt[1], pure=False)
+                index[new.key] = nxt[0]
+                ac.add(new)
+            yield idx, result
+
+    def close(self) -> None:
+        self._client.close()
+        if self._cluster is not None:
+            self._cluster.close()
+
+
+def make_executor(kind: str = "local", workers: int | None = None, scheduler: str | None = None) -> Executor:
+    """Build an executor: ``"inprocess"``, ``"local"`` (process pool) or ``"dask"``.
+
+    ``workers=1`` with ``"local"`` runs in-process (no pool to start).
+    """
+    if kind == "inprocess" or (kind == "local" and workers == 1):
+        return InProcessExecutor()
+    if kind == "local":
+        return LocalPoolExecutor(workers)
+    if kind == "dask":
+        return DaskExecutor(scheduler, workers)
+    raise ValueError(f"unknown executor {kind!r}: use inprocess, local or dask")
