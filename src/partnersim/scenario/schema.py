@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 __all__ = [
     "Partner",
@@ -87,11 +87,14 @@ class Partner(_Section):
         0.85, "0..1", "Probability that a committed milestone is delivered on time.", ge=0, le=1
     )
 
-    @model_validator(mode="after")
-    def _working_day(self) -> Partner:
-        if self.work_end <= self.work_start:
-            raise ValueError("work_end must be later than work_start")
-        return self
+    @field_validator("work_end")
+    @classmethod
+    def _working_day(cls, work_end: float, info: ValidationInfo) -> float:
+        # a field validator (not a model validator), so that errors name partner_x.work_end
+        start = info.data.get("work_start")
+        if start is not None and work_end <= start:
+            raise ValueError(f"work_end must be later than work_start ({start:g})")
+        return work_end
 
 
 class Meeting(_Section):
