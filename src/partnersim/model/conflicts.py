@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
+from partnersim.model.communication import recent_response_hours
 from partnersim.model.state import ESCALATED, LATENT, RESOLVED, SURFACED, Conflict
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -94,7 +95,7 @@ def resolution_mean(m: Model, c: Conflict) -> float:
     mean = d.resolution_days * (0.5 + c.severity)
     mean *= 1.5 - st.trust
     mean *= 1.0 - 0.5 * d.context_speedup * st.context
-    mean *= 1.0 + st.response_ema / 24.0
+    mean *= 1.0 + recent_response_hours(m, m.env.now) / 24.0
     if m.p.agreement.conflict.procedure:
         mean *= 1.0 - d.procedure_speedup
     return mean

@@ -75,8 +75,8 @@ class Model:
         self.st.reliability_record = 0.5 * (scenario.partner_a.reliability + scenario.partner_b.reliability)
         self.counts: dict[str, float] = dict.fromkeys(
             ("conflicts_raised", "conflicts_resolved", "conflicts_surfaced_at_meetings", "flare_ups",
-             "escalations", "resolution_days_sum", "resolved_within_target", "messages",
-             "response_hours_sum", "decisions", "decision_days_sum", "opportunities",
+             "escalations", "resolution_days_sum", "resolved_within_target",
+             "decisions", "decision_days_sum", "opportunities",
              "opportunities_lost", "opportunities_declined", "unfunded", "initiatives_started",
              "initiatives_completed", "initiatives_failed", "milestones", "milestones_missed",
              "meetings", "informal", "market_shifts", "renegotiations", "facilitator_spend",
@@ -84,7 +84,7 @@ class Model:
             0.0,
         )
         self._open_t = 0.0
-        self.busy_until = [0.0, 0.0]  # when each partner's message queue is next free
+        self.traffic = communication.Traffic()  # planned in start()
         self.rotation = 1  # who joined the last rotated meeting out of hours
         self.terms_revenue = (scenario.partner_a.revenue, scenario.partner_b.revenue)
         self.recorder = Recorder(int(self.horizon // 7) + 1)
@@ -256,6 +256,7 @@ class Model:
         while True:
             yield env.timeout(7.0)
             self.advance(env.now)
+            self.st.response_ema = communication.recent_response_hours(self, env.now)
             if self.st.active and self.p.mechanisms.review:
                 review.check_trust_exit(self)
             self.record()
@@ -270,9 +271,7 @@ class Model:
         env.process(self.weekly())
         if mech.conflicts:
             conflicts.plan_week(self)
-        if mech.communication:
-            for i in (0, 1):
-                env.process(communication.traffic(self, i))
+        self.traffic = communication.plan_traffic(self)
         if mech.meetings:
             for kind in ("weekly", "monthly", "quarterly"):
                 if getattr(self.p.agreement.cadence, kind).enabled:

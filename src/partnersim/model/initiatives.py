@@ -15,7 +15,8 @@ opportunity not decided within ``opportunity_window_days`` is lost.
 
 Initiative: costs are paid by the funding rule; staff hours are split by the same
 shares and charged per milestone. Each of ``milestones`` milestones is planned
-``milestone_interval_days`` apart (stretched by 25% per open conflict); each partner
+``milestone_interval_days`` apart (stretched by 25% per open conflict) and confirmed by a
+message round trip between the partners; each partner
 delivers on time with its reliability, raised by milestone tracking at meetings
 (accountability) and lowered to 70% while its budget is overcommitted; a late one slips
 by an exponential time (mean ``slip_days``). At the end it succeeds with probability
@@ -157,6 +158,10 @@ def initiative(m: Model, origin: int, value: float, cost: float, hours: float,
     money = (cost * shares[0], cost * shares[1]) if p.agreement.funding_rule != "fund" else (0.0, 0.0)
     for _k in range(n):
         yield env.timeout(p.market.milestone_interval_days * (1.0 + 0.25 * len(st.open)))
+        # milestone coordination: the lead reports, the milestone is confirmed on the reply
+        reply = send(m, origin, env.now)
+        if reply > env.now:
+            yield env.timeout(reply - env.now)
         if not st.active:
             st.initiatives_active -= 1
             return

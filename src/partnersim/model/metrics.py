@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
+from partnersim.model.communication import response_stats
+
 if TYPE_CHECKING:  # pragma: no cover
     from partnersim.model.core import Model
 
@@ -90,8 +92,8 @@ def summarize(m: Model) -> dict[str, float]:
     res = c["conflicts_resolved"]
     out["mean_resolution_days"] = c["resolution_days_sum"] / res if res else NAN
     out["mean_open_conflicts"] = c["open_area"] / horizon
-    msgs = c["messages"]
-    out["mean_response_hours"] = c["response_hours_sum"] / msgs if msgs else NAN
+    msgs, hours = response_stats(m, horizon if st.active else st.exit_day)
+    out["mean_response_hours"] = hours / msgs if msgs else NAN
     dec = c["decisions"]
     out["mean_decision_days"] = c["decision_days_sum"] / dec if dec else NAN
     out["final_trust"] = st.trust
@@ -114,7 +116,7 @@ def summarize(m: Model) -> dict[str, float]:
     out["mean_trust"] = c["trust_area"] / horizon
     out["mean_alignment"] = c["alignment_area"] / horizon
     out["min_fairness"] = min(st.fairness)
-    out["messages"] = msgs
+    out["messages"] = float(msgs)
     out["decisions"] = dec
     out["opportunities"] = c["opportunities"]
     out["opportunities_lost"] = c["opportunities_lost"]

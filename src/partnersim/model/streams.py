@@ -41,6 +41,11 @@ class Stream:
         self._e: list[float] = []
         self._n: list[float] = []
 
+    @property
+    def generator(self) -> np.random.Generator:
+        """The underlying numpy generator, for vectorised draws."""
+        return self._rng
+
     def uniform(self) -> float:
         """A draw from U(0, 1)."""
         if not self._u:
