@@ -15,12 +15,17 @@ receiver's queue by the Lindley recursion ``D_k = max(A_k, D_{k-1}) + S_k`` writ
 a running maximum. Messages sent after the partnership ends do not count.
 
 Ad-hoc messages (proposals about opportunities, milestone coordination) go through
-:func:`send`: they queue behind the routine messages that arrived before them and
-behind earlier ad-hoc messages, and do not delay later routine messages.
+:func:`send`: they queue behind the routine messages sent before them and behind
+earlier ad-hoc messages, and do not delay later routine messages.
+
+:func:`traffic` is the reference implementation of the same law, one SimPy event per
+message with scalar calendar arithmetic (``Model(..., traffic="process")``). It is
+kept to show, in tests and benchmarks, that planning changes the cost, not the model.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -28,7 +33,8 @@ import numpy as np
 if TYPE_CHECKING:  # pragma: no cover
     from partnersim.model.core import Model
 
-__all__ = ["Traffic", "plan_traffic", "send", "recent_response_hours", "response_stats", "SELF_SERVE_HOURS"]
+__all__ = ["Traffic", "plan_traffic", "traffic", "send", "recent_response_hours", "response_stats",
+           "SELF_SERVE_HOURS"]
 
 SELF_SERVE_HOURS = 0.25
 RECENT_MESSAGES = 20
@@ -37,16 +43,16 @@ RECENT_MESSAGES = 20
 class Traffic:
     """The planned routine traffic of a run and the ad-hoc messages sent so far."""
 
-    __slots__ = ("arrive_w", "depart_w", "sent", "cum_response", "adhoc_busy", "adhoc_sent", "adhoc_hours")
+    __slots__ = ("q_sent", "depart_w", "sent", "cum_response", "adhoc_busy", "adhoc_sent", "adhoc_hours")
 
     def __init__(self) -> None:
-        empty = np.empty(0)
-        # per receiver: queue arrivals and departures in the receiver's working clock
-        self.arrive_w = [empty, empty]
-        self.depart_w = [empty, empty]
+        # per receiver: send times of the queued routine messages and their departures in
+        # the receiver's working clock (lists: bisect beats numpy for single lookups)
+        self.q_sent: list[list[float]] = [[], []]
+        self.depart_w: list[list[float]] = [[], []]
         # both directions merged, by send time: send times and cumulative response hours
-        self.sent = empty
-        self.cum_response = np.zeros(1)
+        self.sent: list[float] = []
+        self.cum_response: list[float] = [0.0]
         self.adhoc_busy = [0.0, 0.0]
         self.adhoc_sent: list[float] = []
         self.adhoc_hours: list[float] = []
@@ -55,7 +61,7 @@ class Traffic:
 def plan_traffic(m: Model) -> Traffic:
     """Plan the whole run's routine traffic (both directions)."""
     tr = Traffic()
-    if not m.p.mechanisms.communication:
+    if not m.p.mechanisms.communication or m.traffic_mode == "process":
         return tr
     gen = m.rng["messages"].generator
     platform = m.p.agreement.shared_platform
@@ -78,7 +84,7 @@ def plan_traffic(m: Model) -> Traffic:
         reply = np.empty(n)
         reply[queued] = cr.unclock_array(depart)
         reply[~queued] = send_t[~queued] + SELF_SERVE_HOURS / 24.0
-        tr.arrive_w[receiver], tr.depart_w[receiver] = arrive, depart
+        tr.q_sent[receiver], tr.depart_w[receiver] = send_t[queued].tolist(), depart.tolist()
         sent_all.append(send_t)
         resp_all.append((reply - send_t) * 24.0)
         if m.events is not None:
@@ -86,8 +92,8 @@ def plan_traffic(m: Model) -> Traffic:
                 m.events.append((round(a, 6), "message", sender, round(a, 6), round(b, 6)))
     sent = np.concatenate(sent_all)
     order = np.argsort(sent, kind="stable")
-    tr.sent = sent[order]
-    tr.cum_response = np.concatenate(([0.0], np.cumsum(np.concatenate(resp_all)[order])))
+    tr.sent = sent[order].tolist()
+    tr.cum_response = np.concatenate(([0.0], np.cumsum(np.concatenate(resp_all)[order]))).tolist()
     return tr
 
 
@@ -105,12 +111,10 @@ def send(m: Model, sender: int, t: float) -> float:
         reply = t + SELF_SERVE_HOURS / 24.0
     else:
         cal = m.cal[receiver]
-        a = cal.clock(t)
-        start = max(a, tr.adhoc_busy[receiver])
-        arrive = tr.arrive_w[receiver]
-        k = int(np.searchsorted(arrive, a, side="right")) - 1
+        start = max(cal.clock(t), tr.adhoc_busy[receiver])
+        k = bisect_right(tr.q_sent[receiver], t) - 1
         if k >= 0:
-            start = max(start, float(tr.depart_w[receiver][k]))
+            start = max(start, tr.depart_w[receiver][k])
         done = start + rng.exponential(m.partners[receiver].responsiveness_hours)
         tr.adhoc_busy[receiver] = done
         reply = cal.unclock(done, at_end=True)
@@ -120,19 +124,56 @@ def send(m: Model, sender: int, t: float) -> float:
     return reply
 
 
+def traffic(m: Model, sender: int):
+    """Reference implementation of routine traffic: one SimPy event per message."""
+    env, st, tr = m.env, m.st, m.traffic
+    cs, cr = m.cal[sender], m.cal[1 - sender]
+    receiver = 1 - sender
+    rng = m.rng["messages"]
+    rate = m.partners[sender].message_rate / cs.week_hours
+    if rate <= 0.0:
+        return
+    platform = m.p.agreement.shared_platform
+    self_serve = m.p.dynamics.platform_self_serve
+    resp = m.partners[receiver].responsiveness_hours
+    w = cs.clock(env.now)
+    while True:
+        w += rng.exponential(1.0 / rate)
+        t = cs.unclock(w)
+        if t >= m.horizon:
+            return
+        yield env.timeout(t - env.now)
+        if not st.active:
+            return
+        if platform and rng.uniform() < self_serve:
+            reply = t + SELF_SERVE_HOURS / 24.0
+        else:
+            queue = tr.depart_w[receiver]
+            start = cr.clock(t)
+            if queue and queue[-1] > start:
+                start = queue[-1]
+            done = start + rng.exponential(resp)
+            tr.q_sent[receiver].append(t)
+            queue.append(done)
+            reply = cr.unclock(done, at_end=True)
+        tr.sent.append(t)
+        tr.cum_response.append(tr.cum_response[-1] + (reply - t) * 24.0)
+        m.log("message", sender, round(t, 6), round(reply, 6))
+
+
 def recent_response_hours(m: Model, t: float) -> float:
     """Mean response time (hours) of the last routine messages sent before ``t``."""
     tr = m.traffic
-    i = int(np.searchsorted(tr.sent, t, side="right"))
+    i = bisect_right(tr.sent, t)
     lo = max(0, i - RECENT_MESSAGES)
     if i == lo:
         return 0.0
-    return float(tr.cum_response[i] - tr.cum_response[lo]) / (i - lo)
+    return (tr.cum_response[i] - tr.cum_response[lo]) / (i - lo)
 
 
 def response_stats(m: Model, until: float) -> tuple[int, float]:
     """Number of messages sent before ``until`` and the sum of their response hours."""
     tr = m.traffic
-    i = int(np.searchsorted(tr.sent, until, side="left"))
+    i = bisect_left(tr.sent, until)
     n = i + len(tr.adhoc_sent)
-    return n, float(tr.cum_response[i]) + sum(tr.adhoc_hours)
+    return n, tr.cum_response[i] + sum(tr.adhoc_hours)

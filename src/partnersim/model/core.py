@@ -55,11 +55,15 @@ class Model:
         Keep an event log ``(time, kind, *details)`` in ``self.events``.
     streams
         Optional ready-made streams (tests); by default from ``make_streams``.
+    traffic
+        ``"planned"`` (default, fast) or ``"process"``: the reference implementation of
+        routine messages, one event each (same law, for tests and benchmarks).
     """
 
     def __init__(self, scenario: Any, seed: int = 0, replication: int = 0, *, trace: bool = False,
-                 streams: dict[str, Stream] | None = None) -> None:
+                 streams: dict[str, Stream] | None = None, traffic: str = "planned") -> None:
         self.p = scenario
+        self.traffic_mode = traffic
         self.env = simpy.Environment()
         self.rng = streams if streams is not None else make_streams(seed, replication)
         self.events: list[tuple] | None = [] if trace else None
@@ -272,6 +276,9 @@ class Model:
         if mech.conflicts:
             conflicts.plan_week(self)
         self.traffic = communication.plan_traffic(self)
+        if mech.communication and self.traffic_mode == "process":
+            for i in (0, 1):
+                env.process(communication.traffic(self, i))
         if mech.meetings:
             for kind in ("weekly", "monthly", "quarterly"):
                 if getattr(self.p.agreement.cadence, kind).enabled:
@@ -327,6 +334,7 @@ def fairness_targets(m: Model) -> tuple[float, float]:
     return (min(1.0, max(0.0, fa)), min(1.0, max(0.0, fb)))
 
 
-def run_model(scenario: Any, seed: int = 0, replication: int = 0, *, trace: bool = False) -> RunOutput:
+def run_model(scenario: Any, seed: int = 0, replication: int = 0, *, trace: bool = False,
+              traffic: str = "planned") -> RunOutput:
     """Build and run one :class:`Model`; a pure function of (scenario, seed, replication)."""
-    return Model(scenario, seed, replication, trace=trace).run()
+    return Model(scenario, seed, replication, trace=trace, traffic=traffic).run()
