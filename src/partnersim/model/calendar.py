@@ -59,6 +59,8 @@ class WorkCalendar:
         rem = w - wk * self.week_hours
         d = math.floor(rem / self.hours_per_day)
         h = rem - d * self.hours_per_day
+        if not at_end and h > self.hours_per_day - _EPS:  # rounding: the end of day d is the start of d + 1
+            d, h = d + 1, 0.0
         if at_end and h < _EPS and (d > 0 or wk != 0 or rem > 0.0):
             if d == 0:
                 wk -= 1
@@ -110,7 +112,9 @@ class WorkCalendar:
         """The time at which ``hours`` of working time, starting at ``t``, are done."""
         if hours <= 0.0:
             return self.next_working(t)
-        return self.unclock(self.clock(t) + hours, at_end=True)
+        done = self.unclock(self.clock(t) + hours, at_end=True)
+        # a few nanohours from a boundary, at_end would give the end of the previous working day
+        return done if done > t else self.next_working(t)
 
     def working_hours_between(self, t0: float, t1: float) -> float:
         """Working hours elapsed between ``t0`` and ``t1`` (``t1 >= t0``)."""
