@@ -84,10 +84,11 @@ class Model:
              "opportunities_lost", "opportunities_declined", "unfunded", "initiatives_started",
              "initiatives_completed", "initiatives_failed", "milestones", "milestones_missed",
              "meetings", "informal", "market_shifts", "renegotiations", "facilitator_spend",
-             "open_area", "customer_sat_area", "team_sat_area", "trust_area", "alignment_area"),
+             "open_area"),
             0.0,
         )
         self._open_t = 0.0
+        self._areas = [0.0, 0.0, 0.0, 0.0]  # time integrals of trust, alignment, customer and team satisfaction
         self.traffic = communication.Traffic()  # planned in start()
         self.rotation = 1  # who joined the last rotated meeting out of hours
         self.terms_revenue = (scenario.partner_a.revenue, scenario.partner_b.revenue)
@@ -107,6 +108,25 @@ class Model:
         self.overlap = overlap_hours(*self.cal)
         self.accountability = meetings.accountability(p)
         self.hours_capacity = (pa.staff_hours * WEEKS_PER_MONTH, pb.staff_hours * WEEKS_PER_MONTH)
+        # coefficients of advance(), cached (it runs at every tick and most events)
+        d, ag, mech = p.dynamics, p.agreement, p.mechanisms
+        self.rng_core = self.rng["core"]
+        self._gbm = tuple(
+            (pp.growth_rate - 0.5 * s * s, s)
+            for pp in (pa, pb)
+            for s in (pp.revenue_volatility if mech.core_noise else 0.0,)
+        )
+        self._money_cap = (pa.money_capacity, pb.money_capacity)
+        self._fund = (ag.fund_monthly_a, ag.fund_monthly_b) if ag.funding_rule == "fund" else None
+        self._drift = (
+            (0.3 * ag.goal_clarity, d.alignment_decay * (1.0 + d.clarity_decay_factor * (1.0 - ag.goal_clarity)))
+            if mech.drift else None
+        )
+        self._dyn = (d.context_decay, d.fairness_relaxation, d.trust_relaxation, d.conflict_trust_wear)
+        self._inv_cap = tuple(
+            (1.0 / pp.money_capacity if pp.money_capacity > 0 else 0.0, 1.0 / h if h > 0 else 0.0)
+            for pp, h in ((pa, self.hours_capacity[0]), (pb, self.hours_capacity[1]))
+        )
 
     def log(self, kind: str, *details: Any) -> None:
         """Append an event to the trace (only when tracing)."""
@@ -162,75 +182,79 @@ class Model:
 
     # -- continuous dynamics ----------------------------------------------------------
     def advance(self, t: float) -> None:
-        """Integrate the slow, continuous quantities from the last update to ``t``."""
-        st, p = self.st, self.p
+        """Integrate the slow, continuous quantities from the last update to ``t``.
+
+        Reads the coefficients cached by :meth:`refresh_params` (hot path).
+        """
+        st = self.st
         dt = t - st.last_t
         if dt <= 0.0:
             return
         st.last_t = t
-        d, ag, mech = p.dynamics, p.agreement, p.mechanisms
+        exp = math.exp
         years = dt / DAYS_PER_YEAR
         weeks = dt / 7.0
         # core revenue: geometric Brownian motion on each partner's own growth
-        z = self.rng["core"]
-        for i, pp in enumerate(self.partners):
-            sig = pp.revenue_volatility if mech.core_noise else 0.0
+        z = self.rng_core
+        rev = st.core_revenue
+        for i, (drift_y, sig) in enumerate(self._gbm):
             shock = sig * math.sqrt(years) * z.normal() if sig > 0.0 else 0.0
-            st.core_revenue[i] *= math.exp((pp.growth_rate - 0.5 * sig * sig) * years + shock)
+            rev[i] *= exp(drift_y * years + shock)
         # joint revenue earned
-        for i in (0, 1):
-            earned = st.joint_rate[i] * years
-            st.received[i] += earned
-            st.joint_cum += earned
-        c = self.counts
-        c["trust_area"] += st.trust * dt
-        c["alignment_area"] += st.alignment * dt
-        c["customer_sat_area"] += st.customer_sat * dt
-        c["team_sat_area"] += st.team_sat * dt
+        ja, jb = st.joint_rate
+        if ja or jb:
+            st.received[0] += ja * years
+            st.received[1] += jb * years
+            st.joint_cum += (ja + jb) * years
+        self._areas[0] += st.trust * dt
+        self._areas[1] += st.alignment * dt
+        self._areas[2] += st.customer_sat * dt
+        self._areas[3] += st.team_sat * dt
         if not st.active:
             return
         # partnership budgets accrue from monthly capacity (capped at three months)
-        for i, pp in enumerate(self.partners):
-            cap = pp.money_capacity
-            st.budget[i] = min(3.0 * cap, st.budget[i] + cap * dt / DAYS_PER_MONTH)
-        if ag.funding_rule == "fund":
-            for i, monthly in enumerate((ag.fund_monthly_a, ag.fund_monthly_b)):
-                paid = monthly * dt / DAYS_PER_MONTH
-                st.contrib_money[i] += paid
-                st.fund += paid
+        months = dt / DAYS_PER_MONTH
+        for i, cap in enumerate(self._money_cap):
+            st.budget[i] = min(3.0 * cap, st.budget[i] + cap * months)
+        if self._fund is not None:
+            for i, monthly in enumerate(self._fund):
+                st.contrib_money[i] += monthly * months
+                st.fund += monthly * months
         # drift: alignment decays toward a floor set by goal clarity, slower with context
-        if mech.drift:
-            floor = 0.3 * ag.goal_clarity
-            rate = d.alignment_decay * (1.0 + d.clarity_decay_factor * (1.0 - ag.goal_clarity))
+        if self._drift is not None:
+            floor, rate = self._drift
             rate *= 1.0 - 0.5 * st.context
-            st.alignment = floor + (st.alignment - floor) * math.exp(-rate * weeks)
-        st.context *= math.exp(-d.context_decay * weeks)
-        mem = math.exp(-dt / SHORT_MEMORY_DAYS)
+            st.alignment = floor + (st.alignment - floor) * exp(-rate * weeks)
+        dyn = self._dyn
+        st.context *= exp(-dyn[0] * weeks)
+        mem = exp(-dt / SHORT_MEMORY_DAYS)
         st.missed_recent *= mem
         st.shift_pressure *= mem
         # perceived fairness follows the books (equity of input and output shares)
-        target = fairness_targets(self)
-        k = 1.0 - math.exp(-d.fairness_relaxation * weeks)
-        for i in (0, 1):
-            st.fairness[i] += k * (target[i] - st.fairness[i])
+        fa, fb = fairness_targets(self)
+        k = 1.0 - exp(-dyn[1] * weeks)
+        fair = st.fairness
+        fair[0] += k * (fa - fair[0])
+        fair[1] += k * (fb - fair[1])
         # trust relaxes toward earned trust, and open conflicts wear it down
-        earned_trust = (0.3 * st.reliability_record + 0.2 * min(st.fairness)
+        earned_trust = (0.3 * st.reliability_record + 0.2 * min(fair)
                         + 0.3 * st.alignment + 0.2 * st.context)
-        st.trust += (1.0 - math.exp(-d.trust_relaxation * weeks)) * (earned_trust - st.trust)
-        sev = sum(x.severity for x in st.open)
-        if sev > 0.0:
-            st.trust *= math.exp(-d.conflict_trust_wear * sev * weeks)
+        st.trust += (1.0 - exp(-dyn[2] * weeks)) * (earned_trust - st.trust)
+        if st.open:
+            sev = sum(x.severity for x in st.open)
+            st.trust *= exp(-dyn[3] * sev * weeks)
         # satisfactions
         load = self.partnership_load()
         team_target = 0.2 + 0.35 * st.trust + 0.25 * st.context + 0.2 * st.alignment
         team_target -= 0.05 * min(len(st.open), 4) + 0.5 * max(0.0, load - 0.6)
-        st.team_sat += (1.0 - math.exp(-0.1 * weeks)) * (min(1.0, max(0.0, team_target)) - st.team_sat)
+        st.team_sat += (1.0 - exp(-0.1 * weeks)) * (min(1.0, max(0.0, team_target)) - st.team_sat)
         # depth reached
-        done = self.counts["initiatives_completed"]
-        if st.depth < 2 and st.trust > 0.7 and st.context > 0.5 and done >= 3:
-            st.depth = 2
-        elif st.depth < 1 and st.trust > 0.55 and done >= 1:
-            st.depth = 1
+        if st.depth < 2:
+            done = self.counts["initiatives_completed"]
+            if st.trust > 0.7 and st.context > 0.5 and done >= 3:
+                st.depth = 2
+            elif st.depth < 1 and st.trust > 0.55 and done >= 1:
+                st.depth = 1
 
     def partnership_load(self) -> float:
         """Recent partnership hours as a fraction of staff capacity (rough, for satisfaction)."""
@@ -314,20 +338,15 @@ def fairness_targets(m: Model) -> tuple[float, float]:
     ``advantage_aversion``; co-ownership softens both.
     """
     st, d = m.st, m.p.dynamics
-    ins = []
-    for i, pp in enumerate(m.partners):
-        x = 0.0
-        if pp.money_capacity > 0:
-            x += st.contrib_money[i] / pp.money_capacity
-        if m.hours_capacity[i] > 0:
-            x += st.contrib_hours[i] / m.hours_capacity[i]
-        ins.append(x)
-    tot_in = ins[0] + ins[1]
+    (ma, ha), (mb, hb) = m._inv_cap
+    in_a = st.contrib_money[0] * ma + st.contrib_hours[0] * ha
+    in_b = st.contrib_money[1] * mb + st.contrib_hours[1] * hb
+    tot_in = in_a + in_b
     if tot_in <= 0.0:
         return (1.0, 1.0)
     tot_out = st.received[0] + st.received[1]
     out_a = st.received[0] / tot_out if tot_out > 0.0 else 0.5
-    gap = ins[0] / tot_in - out_a  # > 0: A is disadvantaged
+    gap = in_a / tot_in - out_a  # > 0: A is disadvantaged
     soften = 1.0 - 0.4 * m.p.agreement.co_ownership
     fa = 1.0 - 2.0 * soften * (d.disadvantage_aversion * max(0.0, gap) + d.advantage_aversion * max(0.0, -gap))
     fb = 1.0 - 2.0 * soften * (d.disadvantage_aversion * max(0.0, -gap) + d.advantage_aversion * max(0.0, gap))

@@ -103,8 +103,9 @@ def summarize(m: Model) -> dict[str, float]:
     out["meeting_hours"] = st.meeting_hours
     out["initiatives_started"] = c["initiatives_started"]
     out["initiatives_completed"] = c["initiatives_completed"]
-    out["customer_satisfaction"] = c["customer_sat_area"] / horizon
-    out["team_satisfaction"] = c["team_sat_area"] / horizon
+    trust_area, alignment_area, customer_area, team_area = m._areas
+    out["customer_satisfaction"] = customer_area / horizon
+    out["team_satisfaction"] = team_area / horizon
     out["revenue_uplift_a"], out["revenue_uplift_b"] = uplift
     out["exit_by_trust"] = 1.0 if st.exit_reason == "trust" else 0.0
     out["exit_by_outgrowth"] = 1.0 if st.exit_reason == "outgrown" else 0.0
@@ -113,8 +114,8 @@ def summarize(m: Model) -> dict[str, float]:
     out["flare_ups"] = c["flare_ups"]
     out["resolved_within_target"] = c["resolved_within_target"]
     out["unresolved_at_end"] = float(len(st.open) + len(st.latent))
-    out["mean_trust"] = c["trust_area"] / horizon
-    out["mean_alignment"] = c["alignment_area"] / horizon
+    out["mean_trust"] = trust_area / horizon
+    out["mean_alignment"] = alignment_area / horizon
     out["min_fairness"] = min(st.fairness)
     out["messages"] = float(msgs)
     out["decisions"] = dec

@@ -1,0 +1,327 @@
+"""partnersim performance benchmarks: prints a table and writes a JSON file.
+
+Usage (from the project root)::
+
+    .venv/bin/python benchmarks/run.py            # full run, a few minutes on 2 cores
+    .venv/bin/python benchmarks/run.py --quick    # small sizes: checks the benchmarks still work
+    .venv/bin/python benchmarks/run.py --only run_cost,live
+
+Machines here are shared and noisy, so every figure that matters is a *ratio measured in
+the same run*: a model run against a bare SimPy ``timeout`` event measured in the same
+process, interleaved; 2 workers against 1 worker, interleaved; Dask against the local
+pool on the same sweep. Nothing here is asserted in tests; ``tests/test_benchmarks.py``
+only runs ``--quick`` to check the script works.
+
+Sections
+--------
+run_cost  One 3-year baseline run in bare-event equivalents (run time / bare event time),
+          events per run, time per event relative to a bare event; for the planned model
+          ("after") and the reference one-event-per-message traffic ("before").
+live      100 replications of the baseline on 2 workers, end to end as the explore
+          notebook calls it (warm pool), and the time to the first partial result.
+scaling   Runs per second on 1 and 2 workers, interleaved; efficiency = r2 / (2 r1).
+          Dask LocalCluster against the local pool on the same sweep.
+memory    Peak RSS (process tree) of sweeps of 10,000 and 100,000 runs, stored bytes per run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import simpy
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from partnersim import __version__, load_scenario, with_changes  # noqa: E402
+from partnersim.model import core as model_core  # noqa: E402
+from partnersim.model import run_model  # noqa: E402
+
+SECTIONS = ("run_cost", "live", "scaling", "memory")
+
+
+# -- helpers ---------------------------------------------------------------------------
+def bare_event_seconds(n: int) -> float:
+    """Seconds per bare SimPy ``timeout`` event (one process yielding n timeouts)."""
+    env = simpy.Environment()
+
+    def proc(env: simpy.Environment):
+        for _ in range(n):
+            yield env.timeout(1)
+
+    env.process(proc(env))
+    t = time.perf_counter()
+    env.run()
+    return (time.perf_counter() - t) / n
+
+
+class _CountingEnv(simpy.Environment):
+    steps = 0
+
+    def step(self) -> None:
+        _CountingEnv.steps += 1
+        super().step()
+
+
+def events_per_run(scenario: Any, runs: int, traffic: str) -> float:
+    """Mean number of events SimPy processes in one run."""
+    original = model_core.simpy.Environment
+    model_core.simpy.Environment = _CountingEnv
+    _CountingEnv.steps = 0
+    try:
+        for r in range(runs):
+            run_model(scenario, 0, r, traffic=traffic)
+    finally:
+        model_core.simpy.Environment = original
+    return _CountingEnv.steps / runs
+
+
+def time_runs(scenario: Any, runs: int, traffic: str, start: int = 0) -> float:
+    """Mean seconds per run over ``runs`` replications."""
+    t = time.perf_counter()
+    for r in range(start, start + runs):
+        run_model(scenario, 0, r, traffic=traffic)
+    return (time.perf_counter() - t) / runs
+
+
+# -- sections ----------------------------------------------------------------------------
+def bench_run_cost(quick: bool) -> dict[str, Any]:
+    sc = load_scenario("baseline")
+    rounds, runs, bare_n = (2, 5, 20_000) if quick else (7, 30, 200_000)
+    run_model(sc, 0, 0)  # warm imports and caches
+    bare, after, before = [], [], []
+    for k in range(rounds):  # interleaved, so that load changes hit all three alike
+        bare.append(bare_event_seconds(bare_n))
+        after.append(time_runs(sc, runs, "planned", k * runs))
+        before.append(time_runs(sc, runs, "process", k * runs))
+    b = statistics.median(bare)
+    ta, tb = statistics.median(after), statistics.median(before)
+    ea = events_per_run(sc, 10 if quick else 50, "planned")
+    eb = events_per_run(sc, 10 if quick else 50, "process")
+    return {
+        "bare_event_us": b * 1e6,
+        "after": {"run_ms": ta * 1e3, "bare_event_equivalents": ta / b, "events_per_run": ea,
+                  "per_event_vs_bare": ta / ea / b},
+        "before": {"run_ms": tb * 1e3, "bare_event_equivalents": tb / b, "events_per_run": eb,
+                   "per_event_vs_bare": tb / eb / b},
+        "speedup": tb / ta,
+    }
+
+
+def bench_live(quick: bool) -> dict[str, Any]:
+    from partnersim.run import ensemble
+
+    sc = load_scenario("baseline")
+    reps = 20 if quick else 100
+    out: dict[str, Any] = {"reps": reps, "workers": 2}
+    t = time.perf_counter()
+    ensemble.run_ensemble(sc, reps, 1, workers=2, progress=False)
+    out["cold_s"] = time.perf_counter() - t  # includes starting the pool
+    warm = []
+    for k in range(2 if quick else 5):
+        t = time.perf_counter()
+        ensemble.run_ensemble(sc, reps, 100 + k, workers=2, progress=False)
+        warm.append(time.perf_counter() - t)
+    out["warm_s"] = statistics.median(warm)
+    if hasattr(ensemble, "iter_ensemble"):
+        firsts = []
+        for k in range(2 if quick else 5):
+            t = time.perf_counter()
+            it = ensemble.iter_ensemble(sc, reps, 200 + k, workers=2)
+            next(iter(it))
+            firsts.append(time.perf_counter() - t)
+            for _ in it:  # drain
+                pass
+        out["first_partial_s"] = statistics.median(firsts)
+    return out
+
+
+def bench_scaling(quick: bool) -> dict[str, Any]:
+    from partnersim.run import ensemble
+
+    sc = load_scenario("baseline")
+    reps = 60 if quick else 400
+    ensemble.run_ensemble(sc, 10, 0, workers=2, progress=False)  # warm the pool
+    r1, r2 = [], []
+    for k in range(2 if quick else 3):
+        t = time.perf_counter()
+        ensemble.run_ensemble(sc, reps, k, workers=1, progress=False)
+        r1.append(reps / (time.perf_counter() - t))
+        t = time.perf_counter()
+        ensemble.run_ensemble(sc, reps, k, workers=2, progress=False)
+        r2.append(reps / (time.perf_counter() - t))
+    out: dict[str, Any] = {"reps": reps, "runs_per_s_1": statistics.median(r1),
+                           "runs_per_s_2": statistics.median(r2)}
+    out["efficiency_2"] = out["runs_per_s_2"] / (2 * out["runs_per_s_1"])
+    out.update(_dask_vs_local(quick))
+    return out
+
+
+def _sweep_file(folder: Path, runs: int, horizon: float) -> Path:
+    """A grid sweep of the baseline with exactly ``runs`` runs (points x replications)."""
+    points = 10
+    reps = max(1, runs // points)
+    base = (ROOT / "scenarios" / "baseline.toml").resolve()
+    text = (
+        f'# benchmark sweep: {points} points x {reps} replications\n'
+        f'base = "{base}"\nseed = 1\nreplications = {reps}\n'
+        f'[fixed]\nhorizon_days = {horizon}\n'
+        '[design]\nkind = "grid"\n'
+        '[parameters."agreement.goal_clarity"]\n'
+        'values = [0.05, 0.15, 0.25, 0.35, 0.45, 0.55, 0.65, 0.75, 0.85, 0.95]\n'
+    )
+    path = folder / f"bench_{runs}.toml"
+    path.write_text(text)
+    return path
+
+
+def _cli() -> list[str]:
+    exe = Path(sys.executable).parent / "partnersim"
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", "partnersim"]
+
+
+def _peak_rss_of(cmd: list[str]) -> tuple[float, float, int]:
+    """Run a command; return (seconds, peak RSS of its process tree in MB, exit code)."""
+    import psutil
+
+    t = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    peak = 0
+    stop = threading.Event()
+
+    def poll() -> None:
+        nonlocal peak
+        ps = psutil.Process(proc.pid)
+        while not stop.is_set():
+            try:
+                tree = [ps, *ps.children(recursive=True)]
+                peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
+            except psutil.Error:
+                pass
+            stop.wait(0.05)
+
+    th = threading.Thread(target=poll, daemon=True)
+    th.start()
+    code = proc.wait()
+    stop.set()
+    th.join()
+    return time.perf_counter() - t, peak / 2**20, code
+
+
+def _dask_vs_local(quick: bool) -> dict[str, Any]:
+    runs = 200 if quick else 2000
+    out: dict[str, Any] = {"sweep_runs": runs}
+    with tempfile.TemporaryDirectory() as tmp:
+        sweep = _sweep_file(Path(tmp), runs, 1095.0)
+        times = {}
+        for executor in ("local", "dask"):
+            dest = Path(tmp) / f"out_{executor}"
+            secs, _, code = _peak_rss_of([*_cli(), "sweep", str(sweep), "--out", str(dest),
+                                          "--executor", executor, "--workers", "2"])
+            times[executor] = secs if code == 0 else float("nan")
+        out["local_s"], out["dask_s"] = times["local"], times["dask"]
+        out["dask_over_local"] = times["dask"] / times["local"]
+    return out
+
+
+def bench_memory(quick: bool) -> dict[str, Any]:
+    sizes = (1_000, 4_000) if quick else (10_000, 100_000)
+    out: dict[str, Any] = {"horizon_days": 180}
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in sizes:
+            sweep = _sweep_file(Path(tmp), n, 180.0)
+            dest = Path(tmp) / f"out_{n}"
+            secs, peak, code = _peak_rss_of([*_cli(), "sweep", str(sweep), "--out", str(dest), "--workers", "2"])
+            stored = sum(f.stat().st_size for f in dest.rglob("*.parquet"))
+            out[str(n)] = {"seconds": secs, "peak_rss_mb": peak, "exit_code": code,
+                           "stored_bytes_per_run": stored / n, "runs_per_s": n / secs}
+    return out
+
+
+BENCHES = {"run_cost": bench_run_cost, "live": bench_live, "scaling": bench_scaling, "memory": bench_memory}
+
+
+# -- report --------------------------------------------------------------------------------
+def _f(x: Any, spec: str = ".3g") -> str:
+    return format(x, spec) if isinstance(x, (int, float)) else str(x)
+
+
+def table(results: dict[str, Any]) -> str:
+    rows: list[tuple[str, str, str]] = []
+    rc = results.get("run_cost")
+    if rc:
+        rows += [
+            ("bare SimPy timeout event", f"{rc['bare_event_us']:.2f} us", ""),
+            ("run cost, after (bare-event equivalents)", f"{rc['after']['bare_event_equivalents']:,.0f}",
+             "target <= 15,000"),
+            ("run cost, before (one event per message)", f"{rc['before']['bare_event_equivalents']:,.0f}", ""),
+            ("speedup before -> after (same process)", f"{rc['speedup']:.2f}x", ""),
+            ("events per run, after / before", f"{rc['after']['events_per_run']:.0f} / "
+             f"{rc['before']['events_per_run']:.0f}", ""),
+            ("time per event vs bare, after / before", f"{rc['after']['per_event_vs_bare']:.1f}x / "
+             f"{rc['before']['per_event_vs_bare']:.1f}x", "target <= 2x"),
+            ("one run, after / before", f"{rc['after']['run_ms']:.2f} / {rc['before']['run_ms']:.2f} ms", ""),
+        ]
+    lv = results.get("live")
+    if lv:
+        rows.append((f"live ensemble, {lv['reps']} reps on 2 workers (warm)", f"{lv['warm_s']:.3f} s", "target < 1 s"))
+        rows.append(("  same, first call (starts the pool)", f"{lv['cold_s']:.3f} s", ""))
+        if "first_partial_s" in lv:
+            rows.append(("  time to first partial result", f"{lv['first_partial_s']:.3f} s", "target < 0.25 s"))
+    sc = results.get("scaling")
+    if sc:
+        rows.append(("runs/s on 1 / 2 workers", f"{sc['runs_per_s_1']:.0f} / {sc['runs_per_s_2']:.0f}", ""))
+        rows.append(("parallel efficiency, 2 workers", f"{sc['efficiency_2']:.2f}", "target >= 0.9"))
+        rows.append((f"Dask / local pool, {sc['sweep_runs']}-run sweep", f"{_f(sc.get('dask_over_local'), '.2f')}",
+                     "target within 10%"))
+    mem = results.get("memory")
+    if mem:
+        for k, v in mem.items():
+            if isinstance(v, dict):
+                rows.append((f"sweep of {int(k):,} runs ({mem['horizon_days']:g}-day horizon): peak RSS",
+                             f"{v['peak_rss_mb']:.0f} MB", "target flat, < 500 MB"))
+                rows.append(("  stored bytes per run / runs per s",
+                             f"{v['stored_bytes_per_run']:.0f} B / {v['runs_per_s']:.0f}", ""))
+    w = max(len(r[0]) for r in rows) if rows else 10
+    lines = [f"{'measure':<{w}}  {'value':>24}  note", "-" * (w + 40)]
+    lines += [f"{a:<{w}}  {b:>24}  {c}" for a, b, c in rows]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--quick", action="store_true", help="small sizes (checks the benchmarks work)")
+    ap.add_argument("--only", default=",".join(SECTIONS), help=f"comma-separated sections of {SECTIONS}")
+    ap.add_argument("--json", type=Path, default=ROOT / "benchmarks" / "results.json", help="where to write JSON")
+    args = ap.parse_args(argv)
+    chosen = [s.strip() for s in args.only.split(",") if s.strip()]
+    unknown = [s for s in chosen if s not in BENCHES]
+    if unknown:
+        ap.error(f"unknown section(s): {', '.join(unknown)}")
+    results: dict[str, Any] = {
+        "meta": {"partnersim": __version__, "python": platform.python_version(), "simpy": simpy.__version__,
+                 "cpus": os.cpu_count(), "quick": args.quick, "when": time.strftime("%Y-%m-%dT%H:%M:%S%z")},
+    }
+    for name in chosen:
+        print(f"running {name} ...", file=sys.stderr, flush=True)
+        results[name] = BENCHES[name](args.quick)
+    print(table(results))
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(results, indent=2))
+    print(f"\nwrote {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
