@@ -72,6 +72,13 @@ class ScriptedStream(Stream):
         self.log.append((what, x))
         return x
 
+    @property
+    def generator(self):
+        """Vectorised draws (planned message traffic) come from a fixed generator."""
+        import numpy as np
+
+        return np.random.default_rng(20260101)
+
     def uniform(self) -> float:
         return self._next(self.u, self.default_u, "uniform")
 
