@@ -253,7 +253,7 @@ class Dynamics(_Section):
 
     alignment_decay: float = P(0.012, "1/week", "Alignment decay rate at full goal clarity.", ge=0, le=1)
     clarity_decay_factor: float = P(
-        2.5, "ratio", "How many times faster alignment decays at zero goal clarity.", ge=0, le=20
+        3.5, "ratio", "How many times faster alignment decays at zero goal clarity.", ge=0, le=20
     )
     context_decay: float = P(0.02, "1/week", "Decay rate of shared context.", ge=0, le=1)
     gain_weekly: float = P(0.08, "0..1", "Alignment restored by a check-in (fraction of the gap).", ge=0, le=1)
