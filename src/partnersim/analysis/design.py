@@ -30,7 +30,7 @@ import numpy as np
 
 from partnersim.analysis.sweepfile import Parameter, SweepSpec
 
-__all__ = ["Design", "make_design", "salib_problem", "unit_to_values", "grid_levels"]
+__all__ = ["Design", "make_design", "salib_problem", "sample_unit", "unit_to_values", "grid_levels"]
 
 
 @dataclass(frozen=True)
@@ -122,7 +122,14 @@ def salib_problem(names: list[str]) -> dict[str, Any]:
     return {"num_vars": len(names), "names": list(names), "bounds": [[0.0, 1.0]] * len(names)}
 
 
-def _sample(kind: str, problem: dict[str, Any], n: int, seed: int, second_order: bool, levels: int) -> np.ndarray:
+def sample_unit(kind: str, n_params: int, samples: int, seed: int, *, second_order: bool = False,
+                levels: int = 4) -> np.ndarray:
+    """SALib's sample for ``kind`` (``lhs``, ``sobol``, ``morris``) on the unit cube, shape ``(points, n_params)``.
+
+    The rows are in SALib's order, which its ``analyze`` functions expect.
+    """
+    problem = salib_problem([f"x{i}" for i in range(n_params)])
+    n = samples
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # SALib's advice on sample sizes is in our own validation
         if kind == "lhs":
@@ -166,7 +173,8 @@ def make_design(spec: SweepSpec) -> Design:
         return Design("grid", params, values, None, {})
     seed = d.seed if d.seed is not None else spec.seed
     assert d.samples is not None
-    unit = np.asarray(_sample(d.kind, salib_problem(names), d.samples, seed, d.second_order, d.levels), dtype=float)
+    unit = np.asarray(sample_unit(d.kind, len(names), d.samples, seed, second_order=d.second_order,
+                                  levels=d.levels), dtype=float)
     values = {p.path: unit_to_values(p, unit[:, j]) for j, p in enumerate(params)}
     meta = {"samples": d.samples, "seed": seed, "second_order": d.second_order, "levels": d.levels}
     return Design(d.kind, params, values, unit, meta)

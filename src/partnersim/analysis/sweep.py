@@ -71,7 +71,8 @@ def run_sweep_chunk(task: SweepChunk) -> list[dict[str, Any]]:
                 try:
                     sc = with_changes(task.base, ch)
                 except ValidationError as e:
-                    sc = ValueError(f"invalid scenario: {format_validation_error(e, 'point').message}")
+                    err = format_validation_error(e, "point")
+                    sc = ValueError(f"invalid scenario: {err.field + ': ' if err.field else ''}{err.message}")
                 scenarios[pid] = sc
             if isinstance(sc, Exception):
                 raise sc
@@ -251,7 +252,7 @@ def _executor(executor: str | Executor, workers: int | None, scheduler: str | No
 
 def sweep(sweep_file: str | Path | SweepSpec, out: str | Path | None = None, *, executor: str | Executor = "local",
           workers: int | None = None, scheduler: str | None = None, progress: bool = True,
-          chunk_size: int | None = None, part_rows: int = 2000) -> SweepResult:
+          chunk_size: int | None = None, part_rows: int = 1000) -> SweepResult:
     """Run a sweep file, streaming one row per run into a Parquet dataset under ``out``.
 
     Run it again on the same folder after an interruption (Ctrl-C, ``kill -9``, a lost Dask
@@ -279,7 +280,7 @@ def sweep(sweep_file: str | Path | SweepSpec, out: str | Path | None = None, *, 
     chunk_size
         Runs per job (default: up to 50, fewer for small sweeps). Does not change results.
     part_rows
-        Rows per Parquet part (a part is also written at least every minute).
+        Rows per Parquet part (a part is also written at least every 30 seconds).
 
     Returns
     -------
@@ -345,7 +346,7 @@ def _run(spec: SweepSpec, design: Design, folder: Path, executor: str | Executor
         save_manifest()
 
     save_manifest()
-    sink = RunSink(folder, schema, part_rows=part_rows, on_part=on_part)
+    sink = RunSink(folder, schema, part_rows=part_rows, flush_seconds=30.0, on_part=on_part)
     if len(missing) == 0:
         session["ended"] = _now()
         save_manifest()

@@ -30,8 +30,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="worker processes (default: the usable cores)")
     p.add_argument("--chunk-size", type=positive_int, default=None, metavar="N",
                    help="runs per job (default: up to 50); does not change results")
-    p.add_argument("--part-rows", type=positive_int, default=2000, metavar="N",
-                   help="rows per Parquet part (default 2000); does not change results")
+    p.add_argument("--part-rows", type=positive_int, default=1000, metavar="N",
+                   help="rows per Parquet part (default 1000); does not change results")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=main)
 
