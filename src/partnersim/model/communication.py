@@ -4,8 +4,8 @@ Routine traffic: each partner sends ``message_rate`` messages a week to the othe
 Poisson process in its own working time. A message waits for the receiver's working
 hours, then for the receiver to finish the messages already in its queue (first come,
 first served), and takes an exponential handling time with mean
-``responsiveness_hours`` of the receiver's working time. In the receiver's working
-clock this is an M/M/1 queue. With the shared platform, a share
+``responsiveness_hours`` of the receiver's working time. When both partners keep the
+same working calendar, this is an M/M/1 queue in the working clock. With the shared platform, a share
 ``platform_self_serve`` of messages are answered from the platform's visible status in
 a quarter of an hour and never enter the queue.
 
@@ -76,7 +76,8 @@ def plan_traffic(m: Model) -> Traffic:
         send_w = np.sort(gen.random(n)) * w_end
         send_t = cs.unclock_array(send_w)
         service = gen.standard_exponential(n) * m.partners[receiver].responsiveness_hours
-        queued = gen.random(n) >= self_serve if platform else np.ones(n, dtype=bool)
+        u = gen.random(n)  # drawn with or without the platform, so toggling it shifts no other draw
+        queued = u >= self_serve if platform else np.ones(n, dtype=bool)
         arrive = cr.clock_array(send_t[queued])
         s = service[queued]
         c = np.cumsum(s)
@@ -107,7 +108,8 @@ def send(m: Model, sender: int, t: float) -> float:
     tr = m.traffic
     receiver = 1 - sender
     rng = m.rng["messages"]
-    if m.p.agreement.shared_platform and rng.uniform() < m.p.dynamics.platform_self_serve:
+    u = rng.uniform()
+    if m.p.agreement.shared_platform and u < m.p.dynamics.platform_self_serve:
         reply = t + SELF_SERVE_HOURS / 24.0
     else:
         cal = m.cal[receiver]
@@ -145,7 +147,7 @@ def traffic(m: Model, sender: int):
         yield env.timeout(t - env.now)
         if not st.active:
             return
-        if platform and rng.uniform() < self_serve:
+        if rng.uniform() < self_serve and platform:
             reply = t + SELF_SERVE_HOURS / 24.0
         else:
             queue = tr.depart_w[receiver]

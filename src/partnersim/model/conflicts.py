@@ -153,28 +153,29 @@ def escalate(m: Model, c: Conflict) -> None:
     st.trust *= 1.0 - m.p.dynamics.escalation_trust_loss
     cp = m.p.agreement.conflict
     m.log("conflict_escalates", c.id)
-    if cp.facilitator:
+    if cp.facilitator and m.pay(cp.facilitator_cost, funding_shares(m, None), "facilitator"):
         m.counts["facilitator_spend"] += cp.facilitator_cost
-        m.pay(cp.facilitator_cost, funding_shares(m), "facilitator")
         t = m.rng["resolution"].exponential(cp.facilitator_days)
         if env.now + t < m.horizon:
             env.timeout(t).callbacks.append(lambda _ev: resolve(m, c, "facilitator"))
 
 
-def funding_shares(m: Model, origin: int = 0) -> tuple[float, float]:
+def funding_shares(m: Model, origin: int | None = 0) -> tuple[float, float]:
     """Partner A's and B's shares of a cost under the funding rule.
 
     ``equal``: halves. ``capacity``: by monthly money capacity. ``benefit``: by the share
     of the initiative's revenue each expects under the attribution rule (for ``origin``
-    attribution the originating partner expects ``origin_share``). ``fund``: the fund
-    pays; the shares returned are by capacity (used for staff hours).
+    attribution the originating partner expects ``origin_share``; with ``contribution``
+    attribution, whose shares follow the funding itself, by capacity; a cost that is no
+    initiative's, ``origin=None``, such as a facilitator, is halved). ``fund``: the fund
+    pays (the shares returned, by capacity, are not used for money).
     """
     ag = m.p.agreement
     rule = ag.funding_rule
     if rule == "equal":
         return (0.5, 0.5)
     if rule == "benefit" and ag.attribution != "contribution":
-        if ag.attribution == "equal":
+        if ag.attribution == "equal" or origin is None:
             return (0.5, 0.5)
         a = ag.origin_share if origin == 0 else 1.0 - ag.origin_share
         return (a, 1.0 - a)

@@ -92,7 +92,9 @@ class Model:
         self.traffic = communication.Traffic()  # planned in start()
         self.rotation = 1  # who joined the last rotated meeting out of hours
         self.terms_revenue = (scenario.partner_a.revenue, scenario.partner_b.revenue)
-        self.recorder = Recorder(int(self.horizon // 7) + 1)
+        # weekly rows from day 0, plus a last row at the horizon when it is not a whole week
+        self.recorder = Recorder(int(self.horizon // 7) + 1 + (1 if self.horizon % 7.0 > 1e-9 else 0))
+        self._rev_t = 0.0
         self.refresh_params()
 
     # -- parameters -----------------------------------------------------------------
@@ -137,7 +139,8 @@ class Model:
     def open_changed(self) -> None:
         """Accumulate the time integral of open conflicts; call before the count changes."""
         now = self.env.now
-        self.counts["open_area"] += (len(self.st.open) + len(self.st.latent)) * (now - self._open_t)
+        if self.st.active:  # after an exit, open conflicts no longer count
+            self.counts["open_area"] += (len(self.st.open) + len(self.st.latent)) * (now - self._open_t)
         self._open_t = now
 
     def pay(self, amount: float, shares: tuple[float, float], what: str) -> bool:
@@ -164,9 +167,14 @@ class Model:
         self.log("pay", what, round(amount, 2), round(shares[0], 4))
         return True
 
-    def add_hours(self, i: int, hours: float) -> None:
-        """Charge staff hours to partner ``i``."""
+    def add_hours(self, i: int, hours: float, weight: float = 1.0) -> None:
+        """Charge staff hours to partner ``i``; ``weight`` > 1 for hours that feel heavier.
+
+        ``contrib_hours`` counts the hours themselves; ``burden_hours`` (what perceived
+        fairness weighs) counts out-of-hours meeting time 1.5 times.
+        """
         self.st.contrib_hours[i] += hours
+        self.st.burden_hours[i] += hours * weight
 
     def end_partnership(self, reason: str) -> None:
         """End the partnership now; joint work stops, core businesses go on."""
@@ -174,6 +182,7 @@ class Model:
         if not st.active:
             return
         self.advance(self.env.now)
+        self.open_changed()
         st.active = False
         st.exit_day = self.env.now
         st.exit_reason = reason
@@ -194,12 +203,6 @@ class Model:
         exp = math.exp
         years = dt / DAYS_PER_YEAR
         weeks = dt / 7.0
-        # core revenue: geometric Brownian motion on each partner's own growth
-        z = self.rng_core
-        rev = st.core_revenue
-        for i, (drift_y, sig) in enumerate(self._gbm):
-            shock = sig * math.sqrt(years) * z.normal() if sig > 0.0 else 0.0
-            rev[i] *= exp(drift_y * years + shock)
         # joint revenue earned
         ja, jb = st.joint_rate
         if ja or jb:
@@ -256,6 +259,22 @@ class Model:
             elif st.depth < 1 and st.trust > 0.55 and done >= 1:
                 st.depth = 1
 
+    def grow_revenue(self, t: float) -> None:
+        """Core revenue: geometric Brownian motion on each partner's own growth, up to ``t``.
+
+        Called at the weekly ticks and at the horizon only, so a run always takes the same
+        draws from the ``core`` stream whatever else happens (common random numbers).
+        """
+        years = (t - self._rev_t) / DAYS_PER_YEAR
+        if years <= 0.0:
+            return
+        self._rev_t = t
+        z = self.rng_core
+        rev = self.st.core_revenue
+        for i, (drift_y, sig) in enumerate(self._gbm):
+            shock = sig * math.sqrt(years) * z.normal()
+            rev[i] *= math.exp(drift_y * years + shock)
+
     def partnership_load(self) -> float:
         """Recent partnership hours as a fraction of staff capacity (rough, for satisfaction)."""
         cap = self.hours_capacity[0] + self.hours_capacity[1]
@@ -283,6 +302,7 @@ class Model:
         env = self.env
         while True:
             yield env.timeout(7.0)
+            self.grow_revenue(env.now)
             self.advance(env.now)
             self.st.response_ema = communication.recent_response_hours(self, env.now)
             if self.st.active and self.p.mechanisms.review:
@@ -320,6 +340,7 @@ class Model:
         """Run to the horizon and return the :class:`RunOutput`."""
         self.start()
         self.env.run(until=self.horizon)
+        self.grow_revenue(self.horizon)
         self.advance(self.horizon)
         self.open_changed()
         if self.recorder.n < self.recorder.data.shape[0]:
@@ -331,16 +352,17 @@ class Model:
 def fairness_targets(m: Model) -> tuple[float, float]:
     """Perceived fairness each partner's books justify (equity of input and output shares).
 
-    Input is effort relative to capacity (money over monthly money capacity plus hours
-    over monthly staff capacity); output is attributed joint revenue, shared equally
+    Input is effort relative to capacity (money over monthly money capacity plus burden
+    hours, out-of-hours meeting time counting 1.5 times, over monthly staff capacity);
+    output is attributed joint revenue, shared equally
     while there is none. Getting a smaller output share than input share costs
     ``disadvantage_aversion`` per unit of gap (times two), a larger one
     ``advantage_aversion``; co-ownership softens both.
     """
     st, d = m.st, m.p.dynamics
     (ma, ha), (mb, hb) = m._inv_cap
-    in_a = st.contrib_money[0] * ma + st.contrib_hours[0] * ha
-    in_b = st.contrib_money[1] * mb + st.contrib_hours[1] * hb
+    in_a = st.contrib_money[0] * ma + st.burden_hours[0] * ha
+    in_b = st.contrib_money[1] * mb + st.burden_hours[1] * hb
     tot_in = in_a + in_b
     if tot_in <= 0.0:
         return (1.0, 1.0)

@@ -192,8 +192,8 @@ def initiative(m: Model, origin: int, value: float, cost: float, hours: float,
     st.initiatives_active -= 1
     need_per_month = hours / max(n * p.market.milestone_interval_days / DAYS_PER_MONTH, 1e-9)
     staffing = min(1.0, (m.hours_capacity[0] + m.hours_capacity[1]) / max(need_per_month, 1e-9))
-    p_success = p.dynamics.base_success * (0.4 + 0.6 * st.alignment) * staffing
     m.advance(env.now)
+    p_success = p.dynamics.base_success * (0.4 + 0.6 * st.alignment) * staffing
     if rng.uniform() < p_success:
         c["initiatives_completed"] += 1
         att = attribution_shares(m, origin, money, (hours * hshare[0], hours * hshare[1]))

@@ -76,7 +76,7 @@ def cadence(m: Model, kind: str):
         q, out_of_hours = meeting_quality(m, cfg.duration_hours)
         hours = cfg.duration_hours * cfg.attendees
         for i in (0, 1):
-            m.add_hours(i, hours * (1.5 if i == out_of_hours else 1.0))
+            m.add_hours(i, hours, 1.5 if i == out_of_hours else 1.0)
         st.meeting_hours += 2 * hours
         m.counts["meetings"] += 1
         clarity = 0.5 + 0.5 * m.p.agreement.goal_clarity  # explicit goals make meetings count

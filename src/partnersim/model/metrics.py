@@ -45,7 +45,8 @@ METRICS: dict[str, tuple[str, str]] = {
     "renegotiations": ("count", "Renegotiations triggered at reviews."),
     "conflicts_surfaced_at_meetings": ("count", "Conflicts brought up by a meeting before flaring up."),
     "flare_ups": ("count", "Latent conflicts that flared up by themselves."),
-    "resolved_within_target": ("count", "Conflicts resolved, unescalated, within the agreed time."),
+    "resolved_within_target": ("count", "Conflicts resolved, unescalated, within the agreed time "
+                               "(resolution_target_days with a procedure, else dynamics.resolution_days)."),
     "unresolved_at_end": ("count", "Conflicts still open (latent or surfaced) at the end."),
     "mean_trust": ("0..1", "Time average of trust."),
     "mean_alignment": ("0..1", "Time average of alignment."),

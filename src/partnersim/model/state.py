@@ -43,6 +43,7 @@ class State:
     received: list[float] = field(default_factory=lambda: [0.0, 0.0])  # cumulative attributed revenue
     contrib_money: list[float] = field(default_factory=lambda: [0.0, 0.0])
     contrib_hours: list[float] = field(default_factory=lambda: [0.0, 0.0])
+    burden_hours: list[float] = field(default_factory=lambda: [0.0, 0.0])  # hours as felt (fairness)
     budget: list[float] = field(default_factory=lambda: [0.0, 0.0])  # uncommitted capacity (currency)
     fund: float = 0.0
     spent: float = 0.0

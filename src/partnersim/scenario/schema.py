@@ -253,7 +253,7 @@ class Dynamics(_Section):
 
     alignment_decay: float = P(0.012, "1/week", "Alignment decay rate at full goal clarity.", ge=0, le=1)
     clarity_decay_factor: float = P(
-        3.5, "ratio", "How many times faster alignment decays at zero goal clarity.", ge=0, le=20
+        3.5, "ratio", "Alignment decays (1 + this) times faster at zero goal clarity than at full clarity.", ge=0, le=20
     )
     context_decay: float = P(0.02, "1/week", "Decay rate of shared context.", ge=0, le=1)
     gain_weekly: float = P(0.08, "0..1", "Alignment restored by a check-in (fraction of the gap).", ge=0, le=1)
@@ -272,7 +272,8 @@ class Dynamics(_Section):
     informal_trust_gain: float = P(0.01, "0..1", "Trust gained per informal interaction.", ge=0, le=1)
     informal_hours: float = P(0.5, "hours", "Staff hours of one informal interaction, per partner.", ge=0, le=24)
     context_speedup: float = P(
-        0.5, "0..1", "Fraction by which full context shortens decisions and resolutions.", ge=0, le=1
+        0.5, "0..1", "Fraction by which full context shortens decisions (half of it for conflict resolutions).",
+        ge=0, le=1,
     )
     platform_self_serve: float = P(
         0.4, "0..1", "Share of messages the shared platform answers without waiting for the partner.", ge=0, le=1
@@ -299,8 +300,8 @@ class Dynamics(_Section):
     )
     trust_relaxation: float = P(0.04, "1/week", "Rate at which trust moves toward earned trust.", ge=0, le=1)
     fairness_relaxation: float = P(0.1, "1/week", "Rate at which perceived fairness follows the books.", ge=0, le=1)
-    disadvantage_aversion: float = P(1.0, "0..1", "Fairness weight of getting less than the partner.", ge=0, le=5)
-    advantage_aversion: float = P(0.4, "0..1", "Fairness weight of getting more than the partner.", ge=0, le=5)
+    disadvantage_aversion: float = P(1.0, "weight", "Fairness weight of getting less than the partner.", ge=0, le=5)
+    advantage_aversion: float = P(0.4, "weight", "Fairness weight of getting more than the partner.", ge=0, le=5)
     base_success: float = P(0.85, "0..1", "Success probability of a fully aligned, staffed initiative.", ge=0, le=1)
     slip_days: float = P(14.0, "days", "Mean delay of a late milestone.", ge=0, le=365)
     crowding_out: float = P(
