@@ -1,0 +1,47 @@
+"""Plots (matplotlib): the same functions serve the command line, the report and the notebooks.
+
+- :mod:`partnersim.plots.ensemble`: time-series bands, comparison forest plot,
+  distributions of final outcomes, survival curves.
+
+Examples
+--------
+>>> import matplotlib
+>>> matplotlib.use("Agg")
+>>> from partnersim import load_scenario, run_ensemble, with_changes
+>>> from partnersim.plots import plot_bands
+>>> ens = run_ensemble(with_changes(load_scenario("baseline"), {"horizon_days": 180}), reps=4, seed=1, workers=1)
+>>> plot_bands(ens, "fairness_b").get_ylabel()
+"Partner B's perceived fairness (scale 0–1)"
+"""
+
+from partnersim.plots.ensemble import (
+    COLORS,
+    DEFAULT_OUTCOMES,
+    DEFAULT_SERIES,
+    column_label,
+    figure_png,
+    plot_bands,
+    plot_distribution,
+    plot_distributions,
+    plot_forest,
+    plot_overview,
+    plot_survival,
+    save_figures,
+    unit_text,
+)
+
+__all__ = [
+    "COLORS",
+    "DEFAULT_OUTCOMES",
+    "DEFAULT_SERIES",
+    "column_label",
+    "figure_png",
+    "plot_bands",
+    "plot_distribution",
+    "plot_distributions",
+    "plot_forest",
+    "plot_overview",
+    "plot_survival",
+    "save_figures",
+    "unit_text",
+]
