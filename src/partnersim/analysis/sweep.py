@@ -43,7 +43,7 @@ from partnersim.run.executors import Executor, make_executor
 from partnersim.scenario import InputError, Scenario, with_changes
 from partnersim.scenario.io import format_validation_error
 
-__all__ = ["sweep", "SweepResult", "SweepChunk", "run_sweep_chunk", "plan_sweep", "default_out"]
+__all__ = ["sweep", "SweepResult", "SweepChunk", "run_sweep_chunk", "plan_sweep", "default_out", "code_fingerprint"]
 
 NAN = float("nan")
 
@@ -151,6 +151,25 @@ def plan_sweep(sweep_file: str | Path | SweepSpec) -> tuple[SweepSpec, Design]:
     return spec, make_design(spec)
 
 
+def code_fingerprint() -> str:
+    """sha256 of the model's source (``partnersim/model/*.py`` and the scenario schema).
+
+    Stored in the manifest, so that a sweep is not finished with different model code (an
+    editable install keeps its version number while its code changes).
+    """
+    import hashlib
+
+    import partnersim.model as model_pkg
+    import partnersim.scenario.schema as schema_mod
+
+    h = hashlib.sha256()
+    files = sorted(Path(model_pkg.__file__).parent.glob("*.py")) + [Path(schema_mod.__file__)]
+    for f in files:
+        h.update(f.name.encode())
+        h.update(f.read_bytes())
+    return h.hexdigest()
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -172,6 +191,7 @@ def _new_manifest(spec: SweepSpec, design: Design, schema: Any) -> dict[str, Any
         "sweep_sha256": spec.sha256,
         "base_sha256": spec.base_sha256,
         "package_version": __version__,
+        "model_sha256": code_fingerprint(),
         "salib_version": salib,
         "design": {"kind": design.kind, **{k: getattr(spec.design, k) for k in ("samples", "second_order",
                                                                                  "levels", "seed")},
@@ -227,6 +247,9 @@ def _open_folder(out: Path, spec: SweepSpec, design: Design, schema: Any) -> dic
     if man.get("package_version") != __version__:
         raise InputError(src, None, f"the sweep in {out} was started with partnersim {man.get('package_version')}, "
                          f"this is {__version__}; finish it with that version, or remove {out} to start afresh")
+    if man.get("model_sha256") != code_fingerprint():
+        raise InputError(src, None, f"the model code changed since the sweep in {out} started (partnersim "
+                         f"{__version__}); finish it with the code it started with, or remove {out} to start afresh")
     from partnersim.analysis.storage import read_points
 
     stored = read_points(out)
