@@ -55,6 +55,9 @@ def _scenarios(args: argparse.Namespace) -> int:
     files = sorted(folder.glob("*.toml"))
     width = max((len(f.stem) for f in files), default=10)
     for f in files:
-        print(f"{f.stem:<{width}}  {header_question(f.read_text(encoding='utf-8'))}")
-    print(f"\n({len(files)} files in {folder})")
+        kind = "sweep   " if f.stem.startswith("sweep_") else "scenario"
+        print(f"{f.stem:<{width}}  {kind}  {header_question(f.read_text(encoding='utf-8'))}")
+    n_sweeps = sum(f.stem.startswith("sweep_") for f in files)
+    print(f"\n({len(files) - n_sweeps} scenarios and {n_sweeps} sweep files in {folder}; "
+          "run a sweep with `partnersim sweep NAME`)")
     return 0
