@@ -1,0 +1,143 @@
+"""The explore app: every lever, one scenario, its bands and summary redrawn on each change."""
+
+from __future__ import annotations
+
+import html
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+from partnersim.widgets.base import STYLE, EnsembleCache, LeverPanel, Settings, make_debouncer, slug
+from partnersim.widgets.controls import EXPLORE_LEVERS
+from partnersim.widgets.render import bands_figure, figure_png, summary_html
+
+__all__ = ["ExploreApp"]
+
+
+class ExploreApp:
+    """Controls for the main levers; every change re-runs an ensemble and redraws.
+
+    Parameters
+    ----------
+    preset
+        The bundled scenario to start from.
+    reps, seed, workers
+        Ensemble size, seed and pool processes (defaults from :class:`~partnersim.widgets.base.Settings`,
+        i.e. the ``PARTNERSIM_*`` environment variables).
+    delay
+        Debounce delay in seconds: a change is computed once the controls have been still this long.
+    threaded
+        Compute on a worker thread (``True``, interactive). ``False``: nothing runs until
+        :meth:`refresh` or ``debouncer.flush()`` (tests).
+    save_dir
+        Folder of "save as scenario".
+
+    Examples
+    --------
+    >>> from partnersim.widgets import ExploreApp
+    >>> app = ExploreApp("baseline", reps=4, workers=1, threaded=False)  # doctest: +SKIP
+    >>> app.panel.controls["rhythm"].value = "weekly check-ins"  # doctest: +SKIP
+    >>> app.debouncer.flush()  # doctest: +SKIP
+    True
+    >>> app.ensemble.scenario.agreement.cadence.weekly.enabled  # doctest: +SKIP
+    True
+    """
+
+    def __init__(self, preset: str = "baseline", *, reps: int | None = None, seed: int | None = None,
+                 workers: int | None = None, delay: float = 0.3, threaded: bool = True,
+                 save_dir: str | Path = ".", levers: tuple[str, ...] = EXPLORE_LEVERS) -> None:
+        import ipywidgets as w
+
+        st = Settings.from_env()
+        self.reps = int(reps if reps is not None else st.reps)
+        self.seed = int(seed if seed is not None else st.seed)
+        self.workers = int(workers if workers is not None else st.workers)
+        self.save_dir = Path(save_dir)
+        self.cache = EnsembleCache()
+        self.ensemble: Any = None
+        self.last_seconds = float("nan")
+        self.timings: dict[str, float] = {}
+        self.errors: list[str] = []
+        self.panel = LeverPanel(levers, preset, self._changed)
+        self.image = w.Image(format="png", layout=w.Layout(width="100%", max_width="1100px"))
+        self.image.add_class("ps-figure")
+        self.summary = w.HTML()
+        self.summary.add_class("ps-summary-box")
+        self.status = w.HTML()
+        self.status.add_class("ps-status")
+        self.save_name = w.Text(value="my_scenario", description="File name", style={"description_width": "initial"})
+        self.save_button = w.Button(description="Save as scenario", icon="save")
+        self.save_message = w.HTML()
+        self.save_button.on_click(lambda _b: self._save_clicked())
+        self.debouncer = make_debouncer(self._job, delay, threaded, self._error)
+        controls = w.VBox([self.panel.preset, self.panel.about, *self.panel.controls.values(),
+                           w.HBox([self.save_name, self.save_button]), self.save_message],
+                          layout=w.Layout(width="420px", min_width="340px"))
+        right = w.VBox([self.status, self.image, self.summary], layout=w.Layout(flex="1 1 auto"))
+        self.widget = w.VBox([w.HTML(STYLE), w.HBox([controls, right])])
+        self.widget.add_class("ps-app")
+        self.refresh()
+
+    # -- public ---------------------------------------------------------------------
+    @property
+    def scenario(self) -> Any:
+        """The scenario the controls describe (the preset plus the changes)."""
+        return self.panel.scenario()
+
+    def refresh(self) -> None:
+        """Compute and draw the current scenario now, in this thread."""
+        self.debouncer.trigger()
+        self.debouncer.flush()
+
+    def save(self, path: str | Path | None = None) -> Path:
+        """Save the current scenario as TOML (``partnersim validate`` accepts it); returns the path."""
+        p = Path(path) if path is not None else self.save_dir / f"{slug(self.save_name.value)}.toml"
+        return self.panel.save(p, name=p.stem)
+
+    def close(self) -> None:
+        """Stop the worker thread and close the widgets."""
+        self.debouncer.close()
+        self.widget.close()
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        return self.widget._repr_mimebundle_(**kwargs)
+
+    # -- callbacks ------------------------------------------------------------------
+    def _changed(self) -> None:
+        self.status.value = "<span class='ps-busy'>updating…</span>"
+        self.debouncer.trigger()
+
+    def _save_clicked(self) -> None:
+        try:
+            p = self.save()
+            self.save_message.value = f"Saved <code>{html.escape(str(p))}</code>"
+        except Exception as e:  # shown to the user, not raised into the event loop
+            self.save_message.value = f"<span style='color:#b00'>Could not save: {html.escape(str(e))}</span>"
+
+    def _error(self, e: BaseException) -> None:
+        self.errors.append("".join(traceback.format_exception(e)))
+        self.status.value = f"<span style='color:#b00'>Error: {html.escape(str(e))}</span>"
+
+    def _job(self, gen: int) -> None:
+        t0 = time.perf_counter()
+        sc = self.scenario
+        current = lambda: self.debouncer.is_current(gen)  # noqa: E731
+        progress = lambda d, t: setattr(self.status, "value", f"running… {d}/{t}")  # noqa: E731
+        ens = self.cache.run(sc, self.reps, self.seed, self.workers, current, progress)
+        if ens is None or not current():
+            return
+        t1 = time.perf_counter()
+        table = summary_html(ens, title=sc.name)
+        if not current():
+            return
+        self.ensemble = ens
+        self.summary.value = table  # the numbers first, then the figure
+        t2 = time.perf_counter()
+        png = figure_png(bands_figure([[ens]], across=True, size=(12.0, 3.0)))
+        if not current():
+            return
+        self.image.value = png
+        self.last_seconds = time.perf_counter() - t0
+        self.timings = {"run": t1 - t0, "summary": t2 - t1, "figure": self.last_seconds - (t2 - t0)}
+        self.status.value = f"{ens.reps} runs, drawn in {self.last_seconds:.2f} s"

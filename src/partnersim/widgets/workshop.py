@@ -1,0 +1,160 @@
+"""The workshop app: large controls, A (a preset) and B (A plus the room's changes) side by side.
+
+Served without code by Voila (``make workshop``). A facilitator picks a preset (A), moves
+the controls (B = A with those changes, made with ``with_changes``), and within about a
+second the room sees both scenarios' trust, alignment and joint revenue bands, their
+numbers, and what changed, in plain words (a paired comparison on common random numbers).
+"""
+
+from __future__ import annotations
+
+import html
+import time
+import traceback
+from typing import Any
+
+from partnersim.widgets.base import STYLE, EnsembleCache, LeverPanel, Settings, make_debouncer
+from partnersim.widgets.controls import WORKSHOP_LEVERS
+from partnersim.widgets.render import (
+    bands_figure,
+    figure_png,
+    pair_summary_html,
+    reading_html,
+    significant_sentences,
+)
+
+__all__ = ["WorkshopApp", "READING_METRICS"]
+
+#: Metrics the reading talks about.
+READING_METRICS: tuple[str, ...] = (
+    "survived", "final_trust", "final_alignment", "joint_revenue", "escalations", "conflicts_raised",
+    "mean_resolution_days", "mean_decision_days", "mean_response_hours", "min_fairness", "fairness_a", "fairness_b",
+    "meeting_hours", "initiatives_completed", "team_satisfaction", "customer_satisfaction",
+)
+
+
+class WorkshopApp:
+    """Two scenarios side by side, for a room of non-programmers.
+
+    Parameters
+    ----------
+    preset
+        The bundled scenario A starts as.
+    reps, seed, workers
+        Ensemble size, seed and processes (defaults from the ``PARTNERSIM_*`` environment).
+    delay
+        Debounce delay in seconds.
+    threaded
+        Compute on a worker thread (``True``); ``False`` for tests (``debouncer.flush()``).
+    """
+
+    def __init__(self, preset: str = "baseline", *, reps: int | None = None, seed: int | None = None,
+                 workers: int | None = None, delay: float = 0.3, threaded: bool = True,
+                 levers: tuple[str, ...] = WORKSHOP_LEVERS) -> None:
+        import ipywidgets as w
+
+        st = Settings.from_env()
+        self.reps = int(reps if reps is not None else st.reps)
+        self.seed = int(seed if seed is not None else st.seed)
+        self.workers = int(workers if workers is not None else st.workers)
+        self.cache = EnsembleCache()
+        self.ensembles: tuple[Any, Any] | None = None
+        self.table: Any = None
+        self.sentences: list[str] = []
+        self.last_seconds = float("nan")
+        self.errors: list[str] = []
+        self.panel = LeverPanel(levers, preset, self._changed, large=True)
+        self.reset_button = w.Button(description="Back to the preset", icon="undo",
+                                     layout=w.Layout(width="auto", height="44px"))
+        self.reset_button.add_class("ps-button-large")
+        self.reset_button.on_click(lambda _b: self.panel.reset())
+        self.image = w.Image(format="png", layout=w.Layout(width="100%"))
+        self.image.add_class("ps-figure")
+        self.summary = w.HTML()
+        self.summary.add_class("ps-summary-box")
+        self.reading = w.HTML()
+        self.reading.add_class("ps-reading-box")
+        self.status = w.HTML()
+        self.status.add_class("ps-status")
+        self.debouncer = make_debouncer(self._job, delay, threaded, self._error)
+        head = w.HTML("<h1>What if&hellip;? Two ways to run a partnership</h1>"
+                      "<div class='ps-about'>A is a starting point (pick a preset). B is A with the changes "
+                      "you make on the left. Lines are the middle outcome; shaded bands show the range over "
+                      "many simulated futures.</div>")
+        left = w.VBox([self.panel.preset, self.panel.about, w.HTML("<h3>B: change the partnership</h3>"),
+                       *self.panel.controls.values(), self.reset_button],
+                      layout=w.Layout(width="470px", min_width="400px", padding="0 16px 0 0"))
+        right = w.VBox([self.status, self.image, w.HTML("<h3>What changes from A to B</h3>"), self.reading,
+                        self.summary], layout=w.Layout(flex="1 1 auto"))
+        self.widget = w.VBox([w.HTML(STYLE), head, w.HBox([left, right])])
+        self.widget.add_class("ps-app")
+        self.widget.add_class("ps-workshop")
+        self.refresh()
+
+    # -- public ---------------------------------------------------------------------
+    @property
+    def scenario_a(self) -> Any:
+        """Scenario A: the preset."""
+        return self.panel.base
+
+    @property
+    def scenario_b(self) -> Any:
+        """Scenario B: the preset with the controls' changes."""
+        return self.panel.scenario(name=f"{self.panel.base.name} + changes" if self.panel.changes else None)
+
+    def refresh(self) -> None:
+        """Compute and draw now, in this thread."""
+        self.debouncer.trigger()
+        self.debouncer.flush()
+
+    def close(self) -> None:
+        """Stop the worker thread and close the widgets."""
+        self.debouncer.close()
+        self.widget.close()
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        return self.widget._repr_mimebundle_(**kwargs)
+
+    # -- callbacks ------------------------------------------------------------------
+    def _changed(self) -> None:
+        self.status.value = "<span class='ps-busy'>updating…</span>"
+        self.debouncer.trigger()
+
+    def _error(self, e: BaseException) -> None:
+        self.errors.append("".join(traceback.format_exception(e)))
+        self.status.value = f"<span style='color:#b00'>Something went wrong: {html.escape(str(e))}</span>"
+
+    def _job(self, gen: int) -> None:
+        from partnersim.analysis.compare import paired_differences
+
+        t0 = time.perf_counter()
+        sa, sb = self.scenario_a, self.scenario_b
+        current = lambda: self.debouncer.is_current(gen)  # noqa: E731
+        ens_a = self.cache.run(sa, self.reps, self.seed, self.workers, current)
+        ens_b = self.cache.run(sb, self.reps, self.seed, self.workers, current) if ens_a is not None else None
+        if ens_a is None or ens_b is None or not current():
+            return
+        names = (sa.name, "your changes" if self.panel.changes else sa.name)
+        table = paired_differences(ens_a.runs, ens_b.runs, READING_METRICS)
+        if self.panel.changes:
+            sentences = significant_sentences(table, ens_a, ens_b, (f"A ({sa.name})", "B (the changes)"),
+                                              READING_METRICS, limit=5)
+            reading = reading_html(sentences, empty=f"With {ens_b.reps} runs each, no clear difference between A "
+                                   "and B on the main measures.")
+        else:
+            sentences = []
+            reading = reading_html([], empty="B is the same as A: move a control on the left to make B different.")
+        summary = pair_summary_html(ens_a, ens_b, names)
+        if not current():
+            return
+        self.ensembles, self.table, self.sentences = (ens_a, ens_b), table, sentences
+        self.summary.value = summary
+        self.reading.value = reading
+        fig = bands_figure([[ens_a], [ens_b]], titles=[f"A: {sa.name}", f"B: {names[1]}"],
+                           reference=ens_a, size=(9.5, 6.4), font=11.0)
+        png = figure_png(fig)
+        if not current():
+            return
+        self.image.value = png
+        self.last_seconds = time.perf_counter() - t0
+        self.status.value = f"<span class='ps-done'>updated in {self.last_seconds:.1f} s</span>"
