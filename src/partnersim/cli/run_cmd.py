@@ -1,20 +1,20 @@
-"""``partnersim run SCENARIO [--reps N] [--seed S] [--out DIR]``."""
+"""``partnersim run SCENARIO [--reps N] [--seed S] [--workers K] [--out DIR]``."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import math
 from pathlib import Path
 
 import pandas as pd
 
-from partnersim.analysis.stats import summary_table
 from partnersim.cli import nonneg_int, positive_int
 from partnersim.model import METRICS
 from partnersim.run.ensemble import run_ensemble
-from partnersim.scenario import load_scenario
+from partnersim.scenario import InputError, load_scenario
 
-__all__ = ["add_parser", "format_summary"]
+__all__ = ["add_parser", "format_summary", "out_dir"]
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -22,13 +22,29 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "run", help="run a scenario (an ensemble of replications) and summarise it",
         description="Run replications of a scenario; print mean and 95%% interval per metric; "
-        "with --out, write summary.csv (one row per replication) and timeseries.parquet.",
+        "with --out, write summary.csv (one row per replication), timeseries.parquet, ensemble.parquet "
+        "(everything, reloadable with partnersim.Ensemble.load) and PNG figures.",
     )
     p.add_argument("scenario", metavar="SCENARIO", help="scenario TOML file (or a bundled name)")
     p.add_argument("--reps", type=positive_int, default=100, help="replications (default 100)")
     p.add_argument("--seed", type=nonneg_int, default=0, help="seed (default 0)")
+    p.add_argument("--workers", type=positive_int, default=None, metavar="K",
+                   help="worker processes (default: every core; 1 runs in this process)")
     p.add_argument("--out", type=Path, default=None, metavar="DIR", help="folder for the output files")
     p.set_defaults(func=main)
+
+
+def out_dir(path: Path | None, option: str = "--out") -> Path | None:
+    """Check an output folder argument before any work: an existing file is bad input."""
+    if path is None:
+        return None
+    p = Path(path)
+    if p.exists() and not p.is_dir():
+        raise InputError(str(p), option, "is an existing file; give a folder")
+    for parent in p.parents:
+        if parent.exists() and not parent.is_dir():
+            raise InputError(str(p), option, f"{parent} is a file, not a folder")
+    return p
 
 
 def _fmt(x: float) -> str:
@@ -51,16 +67,29 @@ def format_summary(table: pd.DataFrame) -> str:
 
 def main(args: argparse.Namespace) -> int:
     """Run the ensemble, print the table, write the files."""
+    out = out_dir(args.out)
     sc = load_scenario(args.scenario)
-    ens = run_ensemble(sc, reps=args.reps, seed=args.seed)
-    table = summary_table(ens.runs, list(METRICS))
+    ens = run_ensemble(sc, reps=args.reps, seed=args.seed, workers=args.workers)
+    table = ens.summary()
     print(f"{sc.name}: {args.reps} replications, seed {args.seed}, {sc.horizon_days:g} days; "
           f"survival {ens.runs['survived'].mean():.0%}")
     print(format_summary(table))
-    if args.out is not None:
-        out = Path(args.out)
+    if out is not None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        from partnersim.plots.ensemble import save_figures
+
         out.mkdir(parents=True, exist_ok=True)
         ens.runs.to_csv(out / "summary.csv", index=False)
-        ens.timeseries_long().to_parquet(out / "timeseries.parquet", index=False)
-        print(f"wrote {out / 'summary.csv'} and {out / 'timeseries.parquet'}")
+        ts = pa.Table.from_pandas(ens.timeseries_long(), preserve_index=False)
+        meta = dict(ts.schema.metadata or {})
+        meta[b"partnersim"] = json.dumps({"seed": ens.seed, "reps": ens.reps,
+                                          "scenario": json.loads(sc.model_dump_json())}).encode()
+        pq.write_table(ts.replace_schema_metadata(meta), out / "timeseries.parquet")
+        ens.save(out / "ensemble.parquet")
+        figures = save_figures(ens, out)
+        names = ", ".join(p.name for p in [out / "summary.csv", out / "timeseries.parquet",
+                                           out / "ensemble.parquet", *figures])
+        print(f"wrote {names} to {out}")
     return 0

@@ -10,8 +10,8 @@ Examples
 >>> from partnersim import load_scenario, run_ensemble, with_changes
 >>> from partnersim.plots import plot_bands
 >>> ens = run_ensemble(with_changes(load_scenario("baseline"), {"horizon_days": 180}), reps=4, seed=1, workers=1)
->>> plot_bands(ens, "fairness_b").get_ylabel()
-"Partner B's perceived fairness (scale 0–1)"
+>>> plot_bands(ens, "trust").get_ylabel()
+'Trust between the partners (scale 0–1)'
 """
 
 from partnersim.plots.ensemble import (
@@ -27,6 +27,7 @@ from partnersim.plots.ensemble import (
     plot_overview,
     plot_survival,
     save_figures,
+    standard_figures,
     unit_text,
 )
 
@@ -43,5 +44,6 @@ __all__ = [
     "plot_overview",
     "plot_survival",
     "save_figures",
+    "standard_figures",
     "unit_text",
 ]

@@ -44,6 +44,7 @@ __all__ = [
     "plot_overview",
     "plot_survival",
     "save_figures",
+    "standard_figures",
     "unit_text",
 ]
 
@@ -436,27 +437,38 @@ def figure_png(fig: Figure, dpi: int = 110) -> bytes:
     return buf.getvalue()
 
 
+def standard_figures(ensembles: EnsembleLike) -> list[tuple[str, Figure]]:
+    """The standard figures, as bare :class:`~matplotlib.figure.Figure` objects (no pyplot state).
+
+    Keys: ``comparison`` (the forest plot, for a comparison only), ``timeseries``
+    (:func:`plot_overview`), ``survival`` (:func:`plot_survival`) and ``outcomes``
+    (:func:`plot_distributions`).
+    """
+    figures: list[tuple[str, Figure]] = []
+    if isinstance(ensembles, Comparison):
+        f = Figure(figsize=(9.5, 0.4 * len(MAIN_METRICS) + 2.0), layout="constrained")
+        plot_forest(ensembles, ax=f.subplots())
+        figures.append(("comparison", f))
+    rows = math.ceil(len(DEFAULT_SERIES) / 2)
+    f = Figure(figsize=(11, 3.4 * rows + 0.6), layout="constrained")
+    figures.append(("timeseries", plot_overview(ensembles, fig=f)))
+    f = Figure(figsize=(7.5, 4.2), layout="constrained")
+    plot_survival(ensembles, f.subplots())
+    figures.append(("survival", f))
+    f = Figure(figsize=(12.6, 7.2), layout="constrained")
+    figures.append(("outcomes", plot_distributions(ensembles, fig=f)))
+    return figures
+
+
 def save_figures(ensembles: EnsembleLike, folder: str | Path, *, dpi: int = 110) -> list[Path]:
-    """Write the standard figures as PNG files: ``timeseries.png``, ``survival.png``, ``outcomes.png``,
-    and ``comparison.png`` (the forest plot) for a comparison. Returns the paths.
+    """Write the :func:`standard_figures` as PNG files (``comparison.png``, ``timeseries.png``,
+    ``survival.png``, ``outcomes.png``) into ``folder``; returns the paths.
     """
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    figures: list[tuple[str, Figure]] = []
-    if isinstance(ensembles, Comparison):
-        f = Figure(figsize=(9.5, 0.38 * len(MAIN_METRICS) + 2.2), layout="constrained")
-        plot_forest(ensembles, ax=f.subplots())
-        figures.append(("comparison.png", f))
-    f = Figure(figsize=(11, 10.8), layout="constrained")
-    figures.append(("timeseries.png", plot_overview(ensembles, fig=f)))
-    f = Figure(figsize=(7.5, 4.2), layout="constrained")
-    plot_survival(ensembles, f.subplots())
-    figures.append(("survival.png", f))
-    f = Figure(figsize=(12.6, 7.2), layout="constrained")
-    figures.append(("outcomes.png", plot_distributions(ensembles, fig=f)))
-    for name, fig in figures:
-        path = out / name
+    for name, fig in standard_figures(ensembles):
+        path = out / f"{name}.png"
         fig.savefig(path, dpi=dpi)
         written.append(path)
     return written
