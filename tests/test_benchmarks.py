@@ -1,0 +1,40 @@
+"""The benchmarks still work: ``benchmarks/run.py --quick`` runs and writes its JSON.
+
+No timing is asserted (machines here are shared and noisy): the figures themselves are
+read from ``benchmarks/run.py`` output, see README "Performance".
+"""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.slow
+def test_benchmarks_quick_mode_runs_every_section_and_writes_json(tmp_path):
+    out = tmp_path / "bench.json"
+    res = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "run.py"), "--quick", "--json", str(out)],
+                         cwd=ROOT, capture_output=True, text=True, timeout=900)
+    assert res.returncode == 0, res.stderr[-3000:]
+    data = json.loads(out.read_text())
+    assert data["meta"]["quick"] is True
+    rc = data["run_cost"]
+    assert rc["after"]["events_per_run"] < rc["before"]["events_per_run"]
+    assert rc["after"]["bare_event_equivalents"] > 0
+    assert {"warm_s", "cold_s", "first_partial_s"} <= set(data["live"])
+    assert {"runs_per_s_1", "runs_per_s_2", "efficiency_2", "dask_over_local"} <= set(data["scaling"])
+    assert data["scaling"]["dask_over_local"] == data["scaling"]["dask_over_local"]  # both sweeps finished
+    sizes = [v for v in data["memory"].values() if isinstance(v, dict)]
+    assert len(sizes) == 2 and all(v["exit_code"] == 0 and v["stored_bytes_per_run"] > 0 for v in sizes)
+    assert "run cost, after" in res.stdout  # the table
+
+
+def test_benchmarks_reject_an_unknown_section():
+    res = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "run.py"), "--only", "nope"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert res.returncode == 2
+    assert "unknown section" in res.stderr
