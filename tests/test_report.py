@@ -1,0 +1,94 @@
+"""The HTML report: self-contained, every figure embedded, tables, parameters, findings, seed and versions."""
+
+from __future__ import annotations
+
+import re
+import shutil
+
+import numpy
+import pytest
+import simpy
+
+from partnersim import __version__, compare, load_scenario, run_ensemble, with_changes
+from partnersim.report import report_html, write_report
+
+IMG = '<img src="data:image/png;base64,'
+
+
+@pytest.fixture(scope="module")
+def scenarios():
+    short = {"horizon_days": 365}
+    return (with_changes(load_scenario("funding_equal_3to1"), short),
+            with_changes(load_scenario("funding_proportional_3to1"), short))
+
+
+@pytest.fixture(scope="module")
+def comparison_html(scenarios):
+    c = compare(*scenarios, reps=12, seed=5, workers=1, progress=False)
+    return report_html(c, command="partnersim report a.toml --compare b.toml")
+
+
+def assert_self_contained(page: str) -> None:
+    assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
+    # no external resources: no scripts, style sheets, images or fonts fetched from anywhere
+    assert not re.search(r"""(src|href)\s*=\s*["'](?!data:|#)""", page)
+    assert "<script" not in page and "<link" not in page and "@import" not in page and "url(" not in page
+
+
+def test_comparison_report_has_every_figure_and_table(comparison_html):
+    page = comparison_html
+    assert_self_contained(page)
+    assert page.count(IMG) == 4  # forest plot, time series, survival, outcomes
+    for title in ("What changes", "Over time", "Does it last?", "Spread of the final outcomes"):
+        assert f"<h2>{title}</h2>" in page
+    assert page.count("<table>") >= 5  # main and full comparison, differing parameters, both scenarios, versions
+    assert "Key findings" in page and "perceived fairness is higher by" in page
+    assert "What differs between A and B" in page and "agreement.funding_rule" in page
+    assert "equal" in page and "capacity" in page
+
+
+def test_report_states_seed_replications_and_versions(comparison_html):
+    page = comparison_html
+    assert "12 replications per scenario, seed 5" in page
+    assert "<td class=\"l\">seed</td><td class=\"l\">5</td>" in page
+    for name, ver in (("partnersim", __version__), ("numpy", numpy.__version__), ("simpy", simpy.__version__)):
+        assert f"<td class=\"l\">{name}</td><td class=\"l\">{ver}</td>" in page
+    assert "<td class=\"l\">python</td>" in page
+    assert "partnersim report a.toml --compare b.toml" in page
+
+
+def test_single_scenario_report(scenarios, tmp_path):
+    ens = run_ensemble(scenarios[0], 8, 2, workers=1, progress=False)
+    path = write_report(ens, tmp_path / "deep" / "one.html", title="Equal funding <draft>")
+    page = path.read_text(encoding="utf-8")
+    assert_self_contained(page)
+    assert page.count(IMG) == 3
+    assert "<title>Equal funding &lt;draft&gt;</title>" in page  # escaped
+    assert "Every parameter of funding_equal_3to1" in page and "still together" in page
+    assert "What differs between A and B" not in page
+
+
+@pytest.mark.browser
+def test_report_opens_in_a_browser_with_every_figure(comparison_html, tmp_path):
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not chromium:
+        pytest.skip("needs Debian chromium (make system-deps)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    path = tmp_path / "report.html"
+    path.write_text(comparison_html, encoding="utf-8")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        try:
+            page = browser.new_page()
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.on("requestfailed", lambda r: errors.append(r.url))
+            page.goto(path.as_uri())
+            page.wait_for_load_state("load")
+            images = page.evaluate("Array.from(document.images).map(i => [i.complete, i.naturalWidth])")
+            assert len(images) == 4
+            assert all(done and width > 100 for done, width in images), images
+            assert page.title().startswith("Partnership simulation")
+            assert not errors, errors
+        finally:
+            browser.close()
