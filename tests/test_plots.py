@@ -74,7 +74,7 @@ def test_forest_marks_significant_rows(comparison):
     filled = [ln for ln in dots if ln.get_markerfacecolor() != "white"]
     t = comparison.table.set_index("metric")
     assert 0 < len(filled) <= int(t["significant"].sum())
-    assert "A: funding_equal_3to1" in ax.get_title(loc="left")
+    assert "A: funding_equal_3to1" in ax.get_title()
 
 
 def test_distributions_and_survival(comparison):

@@ -308,7 +308,7 @@ def plot_forest(comparison: Comparison, metrics: Sequence[str] | None = MAIN_MET
     ax.xaxis.set_major_formatter(lambda v, _pos: f"{v:+.0f}%" if v else "0")
     ax.set_xlabel("Change from A to B, % of A's mean")
     na, nb = comparison.names
-    ax.set_title(f"What changes from A: {na}  to  B: {nb}", loc="left")
+    ax.set_title(f"What changes from A to B\nA: {na}    B: {nb}", fontsize="medium")
     ax.grid(axis="x", alpha=0.3)
     runs = f"{comparison.a.reps} {'paired ' if comparison.paired else ''}runs"
     ax.legend(handles=[
