@@ -18,6 +18,14 @@ def _short(name: str) -> str:
     return ".".join(parts[-2:]) if len(parts) > 2 else str(name)
 
 
+def _labels(names: list[str]) -> list[str]:
+    """Parameter paths without the first part they all share (``agreement.``)."""
+    parts = [str(n).split(".") for n in names]
+    while all(len(p) > 1 for p in parts) and len({p[0] for p in parts}) == 1:
+        parts = [p[1:] for p in parts]
+    return [".".join(p) for p in parts]
+
+
 def indices_figure(table: pd.DataFrame, metric: str) -> Figure:
     """Horizontal bars of one metric's indices: Sobol ``S1``/``ST``, Morris ``mu_star``/``sigma``, or grid shares.
 
@@ -29,7 +37,7 @@ def indices_figure(table: pd.DataFrame, metric: str) -> Figure:
         The metric's name (the title).
     """
     t = table.iloc[::-1]  # largest at the top
-    labels = [_short(p) for p in t["parameter"]]
+    labels = _labels(list(t["parameter"]))
     pos = np.arange(len(t))
     fig = Figure(figsize=(7.5, 0.45 * len(t) + 1.6), layout="constrained")
     ax = fig.add_subplot()
