@@ -152,6 +152,14 @@ class LeverPanel:
         self.base = self.presets[preset]
         values = lever_values(self.base, self.names)
         self.controls: dict[str, Any] = {n: make_control(lever(n), values[n], large=large) for n in self.names}
+        #: What to lay out: the controls, or (large) each under its label.
+        self.rows: list[Any] = list(self.controls.values())
+        if large:
+            import html
+
+            self.rows = [w.VBox([w.HTML(f"<div class='ps-label' title='{html.escape(lever(n).description)}'>"
+                                        f"{html.escape(lever(n).label)}</div>"), c], layout=w.Layout(width="100%"))
+                         for n, c in self.controls.items()]
         self.preset = w.Dropdown(options=list(self.presets), value=preset, description="Preset",
                                  style={"description_width": "initial"}, layout=w.Layout(width="100%"))
         self.preset.add_class("ps-preset")
@@ -268,13 +276,16 @@ STYLE = """
 .ps-app .ps-reading li { margin: 4px 0; }
 .ps-workshop { font-size: 18px; }
 .ps-workshop h1 { font-size: 30px; margin: 6px 0 10px 0; }
+.ps-workshop h3 { font-size: 22px; margin: 14px 0 4px 0; }
 .ps-workshop .ps-table { font-size: 18px; }
 .ps-workshop .ps-reading { font-size: 20px; }
 .ps-large .widget-label, .ps-large label, .ps-large select, .ps-large input,
 .ps-large .widget-readout, .ps-large button { font-size: 19px !important; }
 .ps-large select { height: 38px !important; }
 .ps-large { margin: 6px 0 !important; height: auto !important; }
-.ps-large .widget-label { min-width: 15em; }
+.ps-workshop .ps-label { font-size: 19px; font-weight: 600; margin: 10px 0 0 2px; }
+.ps-large .widget-toggle-button, .ps-large .widget-toggle-buttons button { font-size: 18px !important;
+  height: 38px !important; }
 .ps-large .noUi-handle { transform: scale(1.4); }
 .ps-large input[type="checkbox"] { transform: scale(1.6); margin-right: 10px; }
 .ps-large.widget-button, .ps-button-large { font-size: 19px !important; height: 42px !important; }

@@ -296,12 +296,15 @@ def make_control(lv: Lever, value: Any, *, large: bool = False) -> Any:
     """
     import ipywidgets as w
 
-    width = "100%"
     style: dict[str, Any] = {"description_width": "initial"}
-    layout = w.Layout(width=width)
-    common: dict[str, Any] = {"description": lv.label, "style": style, "layout": layout,
-                              "description_allow_html": False, "tooltip": lv.description}
-    if lv.widget == "toggle":
+    layout = w.Layout(width="100%")
+    # large controls (workshop): the label goes above the control (see LeverPanel), full width
+    common: dict[str, Any] = {"description": "" if large else lv.label, "style": style, "layout": layout,
+                              "tooltip": lv.description}
+    if lv.widget == "toggle" and large:
+        ctl = w.ToggleButtons(options=[("no", False), ("yes", True)], value=bool(value), tooltip=lv.description,
+                              style={"button_width": "120px"})
+    elif lv.widget == "toggle":
         ctl = w.Checkbox(value=bool(value), indent=False, **common)
     elif lv.widget == "dropdown":
         opts = list(lv.options) if lv.kind != "combo" else [(label, label) for label, _ in lv.options]

@@ -71,7 +71,7 @@ class ExploreApp:
         self.save_message = w.HTML()
         self.save_button.on_click(lambda _b: self._save_clicked())
         self.debouncer = make_debouncer(self._job, delay, threaded, self._error)
-        controls = w.VBox([self.panel.preset, self.panel.about, *self.panel.controls.values(),
+        controls = w.VBox([self.panel.preset, self.panel.about, *self.panel.rows,
                            w.HBox([self.save_name, self.save_button]), self.save_message],
                           layout=w.Layout(width="420px", min_width="340px"))
         right = w.VBox([self.status, self.image, self.summary], layout=w.Layout(flex="1 1 auto"))

@@ -81,8 +81,10 @@ class WorkshopApp:
                       "<div class='ps-about'>A is a starting point (pick a preset). B is A with the changes "
                       "you make on the left. Lines are the middle outcome; shaded bands show the range over "
                       "many simulated futures.</div>")
-        left = w.VBox([self.panel.preset, self.panel.about, w.HTML("<h3>B: change the partnership</h3>"),
-                       *self.panel.controls.values(), self.reset_button],
+        self.panel.preset.description = ""
+        left = w.VBox([w.HTML("<div class='ps-label'>A: start from a preset</div>"), self.panel.preset,
+                       self.panel.about, w.HTML("<h3>B: change the partnership</h3>"),
+                       *self.panel.rows, self.reset_button],
                       layout=w.Layout(width="470px", min_width="400px", padding="0 16px 0 0"))
         right = w.VBox([self.status, self.image, w.HTML("<h3>What changes from A to B</h3>"), self.reading,
                         self.summary], layout=w.Layout(flex="1 1 auto"))
