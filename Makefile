@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: install run test lint bench workshop system-deps clean
+.PHONY: install run test lint bench workshop notebooks system-deps clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,15 @@ system-deps:
 ## The whole test suite (ruff, unit, property, ensemble, notebook and browser tests).
 test: install system-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## The workshop app (notebooks/workshop.ipynb, no code shown) at http://127.0.0.1:8866/
+## (PARTNERSIM_REPS sets the replications per scenario, default 60).
+workshop: install
+	$(BIN)/voila notebooks/workshop.ipynb --Voila.ip=127.0.0.1 --port=8866 --no-browser
+
+## The notebooks in JupyterLab.
+notebooks: install
+	$(BIN)/jupyter lab notebooks/
 
 lint: install
 	$(BIN)/ruff check src tests benchmarks
