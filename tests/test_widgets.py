@@ -295,3 +295,23 @@ def test_compare_app_with_tweaks_and_presets():
         assert app.forest.value != forest and app.errors == []
     finally:
         app.close()
+
+
+@pytest.mark.parametrize("module", ["controls", "debounce", "render", "base"])
+def test_docstring_examples(module: str):
+    import doctest
+    import importlib
+
+    mod = importlib.import_module(f"partnersim.widgets.{module}")
+    result = doctest.testmod(mod, optionflags=doctest.ELLIPSIS)
+    assert result.failed == 0 and (result.attempted > 0 or module == "base")
+
+
+def test_explore_draws_other_columns():
+    from partnersim.widgets import ExploreApp
+
+    app = ExploreApp("baseline", columns=("revenue_a", "revenue_b"), **SMALL)
+    try:
+        assert app.errors == [] and app.image.value[:4] == b"\x89PNG"
+    finally:
+        app.close()

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import re
-import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -255,11 +254,6 @@ def make_debouncer(job: Callable[[int], object], delay: float, threaded: bool,
                    on_error: Callable[[BaseException], object]) -> Debouncer:
     """The apps' debouncer."""
     return Debouncer(job, delay, threaded=threaded, on_error=on_error)
-
-
-def now() -> float:
-    """Wall-clock seconds (monotonic)."""
-    return time.monotonic()
 
 
 #: Style sheet of the apps (an HTML widget with a ``<style>`` element).

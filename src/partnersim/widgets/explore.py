@@ -10,7 +10,7 @@ from typing import Any
 
 from partnersim.widgets.base import STYLE, EnsembleCache, LeverPanel, Settings, make_debouncer, slug
 from partnersim.widgets.controls import EXPLORE_LEVERS
-from partnersim.widgets.render import bands_figure, figure_png, summary_html
+from partnersim.widgets.render import BAND_COLUMNS, bands_figure, figure_png, summary_html
 
 __all__ = ["ExploreApp"]
 
@@ -32,6 +32,11 @@ class ExploreApp:
         :meth:`refresh` or ``debouncer.flush()`` (tests).
     save_dir
         Folder of "save as scenario".
+    levers
+        The levers shown (names of :data:`partnersim.widgets.controls.LEVERS`).
+    columns
+        Time-series columns drawn (default trust, alignment, joint revenue; ``revenue_a``,
+        ``revenue_b`` and every other column of :data:`partnersim.model.COLUMNS` work).
 
     Examples
     --------
@@ -46,7 +51,8 @@ class ExploreApp:
 
     def __init__(self, preset: str = "baseline", *, reps: int | None = None, seed: int | None = None,
                  workers: int | None = None, delay: float = 0.3, threaded: bool = True,
-                 save_dir: str | Path = ".", levers: tuple[str, ...] = EXPLORE_LEVERS) -> None:
+                 save_dir: str | Path = ".", levers: tuple[str, ...] = EXPLORE_LEVERS,
+                 columns: tuple[str, ...] = BAND_COLUMNS) -> None:
         import ipywidgets as w
 
         st = Settings.from_env()
@@ -54,6 +60,7 @@ class ExploreApp:
         self.seed = int(seed if seed is not None else st.seed)
         self.workers = int(workers if workers is not None else st.workers)
         self.save_dir = Path(save_dir)
+        self.columns = tuple(columns)
         self.cache = EnsembleCache()
         self.ensemble: Any = None
         self.last_seconds = float("nan")
@@ -134,7 +141,8 @@ class ExploreApp:
         self.ensemble = ens
         self.summary.value = table  # the numbers first, then the figure
         t2 = time.perf_counter()
-        png = figure_png(bands_figure([[ens]], across=True, size=(12.0, 3.0)))
+        png = figure_png(bands_figure([[ens]], columns=self.columns, across=True,
+                                        size=(4.0 * len(self.columns), 3.0)))
         if not current():
             return
         self.image.value = png

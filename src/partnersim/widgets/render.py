@@ -109,10 +109,12 @@ def bands_figure(columns_of: Sequence[Sequence[Ensemble]], titles: Sequence[str]
         Panels of the same time-series column share their y-axis.
     """
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator, MultipleLocator
 
     from partnersim.plots import plot_bands, unit_text
 
     ngroups, ncols = len(columns_of), len(columns)
+    horizon = max(e.scenario.horizon_days for group in columns_of for e in group)
     shape = (ngroups, ncols) if across else (ncols, ngroups)
     w, h = size or (4.2 * shape[1], 2.2 * shape[0] + 0.6)
     fig = Figure(figsize=(w, h), dpi=80)
@@ -132,6 +134,8 @@ def bands_figure(columns_of: Sequence[Sequence[Ensemble]], titles: Sequence[str]
             first_row = (g == 0) if across else (r == 0)
             plot_bands(items, col, ax, legend=first_row and (across is False or r == 0) and len(items) > 1)
             ax.tick_params(labelsize=font * 0.9)
+            ax.yaxis.set_major_locator(MaxNLocator(4))  # fewer ticks: most of the drawing time is ticks
+            ax.xaxis.set_major_locator(MultipleLocator(6 if horizon <= 3 * 365 else 12))
             if ax.get_legend() is not None:
                 ax.legend(handles=ax.get_legend().legend_handles, fontsize=font * 0.75, loc="lower left",
                           frameon=False)

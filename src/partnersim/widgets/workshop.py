@@ -62,6 +62,7 @@ class WorkshopApp:
         self.table: Any = None
         self.sentences: list[str] = []
         self.last_seconds = float("nan")
+        self.timings: dict[str, float] = {}
         self.errors: list[str] = []
         self.panel = LeverPanel(levers, preset, self._changed, large=True)
         self.reset_button = w.Button(description="Back to the preset", icon="undo",
@@ -136,6 +137,7 @@ class WorkshopApp:
         ens_b = self.cache.run(sb, self.reps, self.seed, self.workers, current) if ens_a is not None else None
         if ens_a is None or ens_b is None or not current():
             return
+        t1 = time.perf_counter()
         names = (sa.name, "your changes" if self.panel.changes else sa.name)
         table = paired_differences(ens_a.runs, ens_b.runs, READING_METRICS)
         if self.panel.changes:
@@ -152,6 +154,7 @@ class WorkshopApp:
         self.ensembles, self.table, self.sentences = (ens_a, ens_b), table, sentences
         self.summary.value = summary
         self.reading.value = reading
+        t2 = time.perf_counter()
         fig = bands_figure([[ens_a], [ens_b]], titles=[f"A: {sa.name}", f"B: {names[1]}"],
                            reference=ens_a, size=(9.5, 6.4), font=11.0)
         png = figure_png(fig)
@@ -159,4 +162,5 @@ class WorkshopApp:
             return
         self.image.value = png
         self.last_seconds = time.perf_counter() - t0
+        self.timings = {"run": t1 - t0, "numbers": t2 - t1, "figure": self.last_seconds - (t2 - t0)}
         self.status.value = f"<span class='ps-done'>updated in {self.last_seconds:.1f} s</span>"
