@@ -108,7 +108,7 @@ def test_failed_runs_are_recorded_and_the_sweep_goes_on(tmp_path):
     df = res.runs()
     bad = df[df["error"] != ""]
     assert set(bad["point_id"]) == {2}  # work_start 16 with work_end 12
-    assert "work_end must be later than work_start" in bad["error"].iloc[0]
+    assert bad["error"].iloc[0].startswith("ValueError: invalid scenario: partner_a.work_end: work_end must be")
     assert bad["joint_revenue"].isna().all()
     assert df[df["error"] == ""]["joint_revenue"].notna().all()
     assert read_manifest(tmp_path / "o")["failed"] == 2
