@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -20,6 +17,7 @@ from partnersim.analysis.sensitivity import (
     response_table,
     sobol_indices,
 )
+from partnersim.cli import main as cli
 
 NAMES = ["x1", "x2", "x3"]
 # Ishigami (a = 7, b = 0.1) on [-pi, pi]^3: analytic first-order and total indices
@@ -98,38 +96,37 @@ kind = "{kind}"
 
 @pytest.mark.parametrize("kind, design, steps", [("sobol", "samples = 8", ""), ("morris", "samples = 6", ""),
                                                  ("grid", "", ", steps = 3")])
-def test_cli_sensitivity_on_a_sweep(tmp_path, kind, design, steps):
+def test_cli_sensitivity_on_a_sweep(tmp_path, capsys, kind, design, steps):
     f = tmp_path / f"{kind}.toml"
     f.write_text(SMALL.format(kind=kind, design=design, steps=steps), encoding="utf-8")
     out = tmp_path / "o"
     sweep(f, out, executor="inprocess", progress=False)
-    res = subprocess.run([sys.executable, "-m", "partnersim", "sensitivity", str(out), "--metric", "final_trust",
-                          "meeting_hours"], capture_output=True, text=True)
-    assert res.returncode == 0, res.stderr
+    assert cli(["sensitivity", str(out), "--metric", "final_trust", "meeting_hours"]) == 0
+    stdout = capsys.readouterr().out
     table = pd.read_csv(out / "sensitivity" / "indices.csv")
     assert set(table["metric"]) <= {"final_trust", "meeting_hours"} and len(table)
     assert (out / "sensitivity" / "indices_final_trust.png").stat().st_size > 1000
     head = {"sobol": "S1", "morris": "mu*", "grid": "share"}[kind]
-    assert head in res.stdout and "agreement.goal_clarity" in res.stdout
+    assert head in stdout and "agreement.goal_clarity" in stdout
     if kind == "grid":
         assert (out / "sensitivity" / "response_final_trust.png").is_file()
         r = pd.read_csv(out / "sensitivity" / "response_final_trust.csv", index_col=0)
         assert r.shape == (3, 3)  # rows funding rule, columns goal clarity
 
 
-def test_cli_sensitivity_bad_input_exits_2(tmp_path):
+def test_cli_sensitivity_bad_input_exits_2(tmp_path, capsys):
     def run(*args):
-        return subprocess.run([sys.executable, "-m", "partnersim", "sensitivity", *map(str, args)],
-                              capture_output=True, text=True)
+        code = cli(["sensitivity", *map(str, args)])
+        return code, capsys.readouterr().err
 
-    res = run(tmp_path / "nothing")
-    assert res.returncode == 2 and "not a sweep folder" in res.stderr
+    code, err = run(tmp_path / "nothing")
+    assert code == 2 and "not a sweep folder" in err
     f = tmp_path / "s.toml"
     f.write_text(SMALL.format(kind="sobol", design="samples = 4", steps=""), encoding="utf-8")
     sweep(f, tmp_path / "o", executor="inprocess", progress=False)
-    res = run(tmp_path / "o", "--metric", "final_trusst")
-    assert res.returncode == 2 and "did you mean 'final_trust'" in res.stderr
+    code, err = run(tmp_path / "o", "--metric", "final_trusst")
+    assert code == 2 and "did you mean 'final_trust'" in err
     for p in (tmp_path / "o" / "runs").glob("part-*.parquet"):
         p.unlink()
-    res = run(tmp_path / "o")
-    assert res.returncode == 2 and "unfinished" in res.stderr and "Traceback" not in res.stderr
+    code, err = run(tmp_path / "o")
+    assert code == 2 and "unfinished" in err and len(err.strip().splitlines()) == 1

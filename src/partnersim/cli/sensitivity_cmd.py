@@ -66,7 +66,6 @@ def _safe(name: str) -> str:
 def main(args: argparse.Namespace) -> int:
     """Compute, print and write the sensitivity tables and figures."""
     from partnersim.analysis.sensitivity import indices, load_sweep_data, response_table
-    from partnersim.plots.sweep import indices_figure, response_figure
     from partnersim.scenario import InputError
 
     data = load_sweep_data(args.folder)
@@ -76,6 +75,7 @@ def main(args: argparse.Namespace) -> int:
     out = args.out if args.out is not None else args.folder / "sensitivity"
     out.mkdir(parents=True, exist_ok=True)
     table, notes = indices(data, args.metric, seed=int(data.manifest.get("seed", 0)))
+    from partnersim.plots.sweep import indices_figure, response_figure
     reps = data.manifest["replications"]
     what = {"sobol": "Sobol indices", "morris": "Morris screening", "grid": "main effects"}[kind]
     print(f"{data.manifest.get('name')}: {what} over {len(data.points)} points "
