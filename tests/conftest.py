@@ -175,8 +175,8 @@ def scenarios(draw, horizon: tuple[float, float] | None = None, caps: dict[str, 
     for who in ("partner_a", "partner_b"):  # a working day must end after it starts
         s = changes.get(f"{who}.work_start", 9.0)
         e = changes.get(f"{who}.work_end", 17.0)
-        if e <= s:
-            s, e = (e, s) if e < s else (9.0, 17.0)
+        if e < s + 0.25:
+            s, e = (e, s) if e < s - 0.25 else (9.0, 17.0)
             changes[f"{who}.work_start"], changes[f"{who}.work_end"] = s, e
     return with_changes(Scenario(), changes)
 

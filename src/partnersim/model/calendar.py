@@ -56,7 +56,7 @@ class WorkCalendar:
         former (work finished), the default the latter (work can start).
         """
         wk = math.floor(w / self.week_hours)
-        rem = w - wk * self.week_hours
+        rem = max(w - wk * self.week_hours, 0.0)  # (rounding can make it slightly negative)
         d = math.floor(rem / self.hours_per_day)
         h = rem - d * self.hours_per_day
         if not at_end and h > self.hours_per_day - _EPS:  # rounding: the end of day d is the start of d + 1
@@ -85,9 +85,12 @@ class WorkCalendar:
         """Vectorised :meth:`unclock` (the start-of-day convention)."""
         w = np.asarray(w, dtype=float)
         wk = np.floor(w / self.week_hours)
-        rem = w - wk * self.week_hours
+        rem = np.maximum(w - wk * self.week_hours, 0.0)
         d = np.floor(rem / self.hours_per_day)
         h = rem - d * self.hours_per_day
+        up = h > self.hours_per_day - _EPS  # rounding: the end of day d is the start of d + 1
+        d = np.where(up, d + 1, d)
+        h = np.where(up, 0.0, h)
         over = d >= self.days
         wk = np.where(over, wk + 1, wk)
         d = np.where(over, 0.0, d)

@@ -71,9 +71,9 @@ def plan_traffic(m: Model) -> Traffic:
         receiver = 1 - sender
         cs, cr = m.cal[sender], m.cal[receiver]
         rate = m.partners[sender].message_rate / cs.week_hours  # per working hour
-        w_end = cs.clock(m.horizon)
-        n = int(gen.poisson(rate * w_end)) if rate > 0.0 else 0
-        send_w = np.sort(gen.random(n)) * w_end
+        w0, w_end = cs.clock(0.0), cs.clock(m.horizon)  # w0 > 0 east of UTC: local day 0 began earlier
+        n = int(gen.poisson(rate * (w_end - w0))) if rate > 0.0 else 0
+        send_w = w0 + np.sort(gen.random(n)) * (w_end - w0)
         send_t = cs.unclock_array(send_w)
         service = gen.standard_exponential(n) * m.partners[receiver].responsiveness_hours
         u = gen.random(n)  # drawn with or without the platform, so toggling it shifts no other draw
@@ -120,6 +120,8 @@ def send(m: Model, sender: int, t: float) -> float:
         done = start + rng.exponential(m.partners[receiver].responsiveness_hours)
         tr.adhoc_busy[receiver] = done
         reply = cal.unclock(done, at_end=True)
+        if reply < t:  # a handling time of nanohours from a boundary: the previous day's end
+            reply = cal.next_working(t)
     tr.adhoc_sent.append(t)
     tr.adhoc_hours.append((reply - t) * 24.0)
     m.log("message", sender, round(t, 6), round(reply, 6))
@@ -158,6 +160,8 @@ def traffic(m: Model, sender: int):
             tr.q_sent[receiver].append(t)
             queue.append(done)
             reply = cr.unclock(done, at_end=True)
+            if reply < t:  # a handling time of nanohours from a boundary
+                reply = cr.next_working(t)
         tr.sent.append(t)
         tr.cum_response.append(tr.cum_response[-1] + (reply - t) * 24.0)
         m.log("message", sender, round(t, 6), round(reply, 6))

@@ -35,6 +35,9 @@ __all__ = ["hazard", "plan_week", "arise", "surface", "resolve", "escalate", "ma
            "funding_shares"]
 
 
+MAX_HAZARD = 1.0  # conflicts per day: far above any calibrated hazard (about 0.01 a day)
+
+
 def hazard(m: Model) -> float:
     """Conflict hazard per day in the current state."""
     st, d = m.st, m.p.dynamics
@@ -49,7 +52,8 @@ def hazard(m: Model) -> float:
          + d.hazard_shift * st.shift_pressure
          + d.hazard_style * (pa.communication_style != pb.communication_style)
          + d.hazard_strain * min(strain, 2.0))
-    return d.conflict_rate / 30.4375 * math.exp(x)
+    # capped (one conflict a day; exponent at 50) so that extreme valid parameters cannot overflow
+    return min(MAX_HAZARD, d.conflict_rate / 30.4375 * math.exp(min(x, 50.0)))
 
 
 def plan_week(m: Model) -> None:
@@ -134,7 +138,7 @@ def resolve(m: Model, c: Conflict, how: str) -> None:
     cp = m.p.agreement.conflict
     target = cp.resolution_target_days if cp.procedure else d.resolution_days
     if c.status == SURFACED and env.now - c.surfaced <= target:
-        st.trust += d.resolution_trust_gain * c.severity * (1.0 - st.trust)
+        st.trust += min(1.0, d.resolution_trust_gain * c.severity) * (1.0 - st.trust)  # flared: severity > 1
         st.alignment += 0.05 * (1.0 - st.alignment)  # expectations clarified
         m.counts["resolved_within_target"] += 1
     c.status = RESOLVED

@@ -34,6 +34,7 @@ __all__ = [
 ]
 
 FUNDING_RULES = ("equal", "capacity", "benefit", "fund")
+MIN_WORKING_DAY_HOURS = 0.25  # a shorter working day makes message rates per working hour explode
 ATTRIBUTION_RULES = ("equal", "contribution", "origin")
 
 FundingRule = Literal["equal", "capacity", "benefit", "fund"]
@@ -92,8 +93,8 @@ class Partner(_Section):
     def _working_day(cls, work_end: float, info: ValidationInfo) -> float:
         # a field validator (not a model validator), so that errors name partner_x.work_end
         start = info.data.get("work_start")
-        if start is not None and work_end <= start:
-            raise ValueError(f"work_end must be later than work_start ({start:g})")
+        if start is not None and work_end < start + MIN_WORKING_DAY_HOURS:
+            raise ValueError(f"work_end must be at least {MIN_WORKING_DAY_HOURS:g} h after work_start ({start:g})")
         return work_end
 
 
