@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 __all__ = ["RunSink", "atomic_write", "read_runs", "read_points", "read_manifest", "stored_keys", "part_files",
@@ -71,8 +72,7 @@ def stored_keys(folder: str | Path) -> tuple[np.ndarray, np.ndarray, int]:
         t = pq.read_table(p, columns=["point_id", "replication", "error"])
         pids.append(t.column("point_id").to_numpy())
         reps.append(t.column("replication").to_numpy())
-        err = t.column("error").to_pylist()
-        failed += sum(1 for e in err if e)
+        failed += int(pc.sum(pc.not_equal(pc.fill_null(t.column("error"), ""), "")).as_py() or 0)
     if not pids:
         return np.empty(0, np.int64), np.empty(0, np.int64), 0
     return np.concatenate(pids), np.concatenate(reps), failed
