@@ -267,6 +267,7 @@ STYLE = """
 .ps-app .ps-note { color: #777; font-size: 85%; }
 .ps-app .ps-status { color: #555; min-height: 1.4em; }
 .ps-app .ps-about { color: #333; margin: 2px 0 8px 0; }
+.ps-app .ps-summary-title { font-weight: 600; font-size: 110%; }
 .ps-app .ps-reading li { margin: 4px 0; }
 .ps-workshop { font-size: 18px; }
 .ps-workshop h1 { font-size: 30px; margin: 6px 0 10px 0; }

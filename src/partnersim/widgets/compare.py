@@ -18,6 +18,8 @@ __all__ = ["CompareApp", "TWEAKS"]
 
 #: The B option that means "A with the tweaks".
 TWEAKS = "(A plus tweaks)"
+#: At most this many sentences in the reading (the main metrics, largest effect first).
+READING_LIMIT = 8
 _TABLE_COLUMNS = ["metric", "mean_a", "mean_b", "diff", "ci_low", "ci_high", "p_value", "effect_size", "significant"]
 
 
@@ -141,7 +143,7 @@ class CompareApp:
     def _job(self, gen: int) -> None:
         import matplotlib.figure
 
-        from partnersim.analysis.compare import compare
+        from partnersim.analysis.compare import MAIN_METRICS, compare
         from partnersim.plots import plot_forest
 
         t0 = time.perf_counter()
@@ -149,7 +151,7 @@ class CompareApp:
         comp = compare(sa, sb, self.reps, self.seed, self.workers, progress=False)
         if not self.debouncer.is_current(gen):
             return
-        sentences = comp.reading()
+        sentences = comp.reading(MAIN_METRICS)[:READING_LIMIT]
         fig = matplotlib.figure.Figure(figsize=(12.0, 7.5), dpi=80)
         fig.subplots_adjust(left=0.3, right=0.78, top=0.94, bottom=0.08)  # room for the annotations on the right
         plot_forest(comp, ax=fig.subplots())
