@@ -121,6 +121,7 @@ def test_debouncer_threaded_never_stacks_runs_and_drops_stale_results():
     max_running = 0
     started: list[int] = []
     finished: list[int] = []
+    stopped: list[int] = []
     lock = threading.Lock()
     d: Debouncer
 
@@ -130,28 +131,37 @@ def test_debouncer_threaded_never_stacks_runs_and_drops_stale_results():
             running += 1
             max_running = max(max_running, running)
         started.append(gen)
-        for _ in range(10):  # a job that checks between its steps
+        for _ in range(40):  # a job of about 0.4 s that checks between its steps
             time.sleep(0.01)
             if not d.is_current(gen):
+                stopped.append(gen)
                 break
         else:
             finished.append(gen)
         with lock:
             running -= 1
 
-    d = Debouncer(job, delay=0.05)
+    def wait_for(cond, timeout: float = 10.0) -> None:
+        end = time.monotonic() + timeout
+        while not cond():
+            assert time.monotonic() < end, "timed out"
+            time.sleep(0.005)
+
+    d = Debouncer(job, delay=0.25)
     try:
-        for _ in range(20):  # a drag: changes every 10 ms, faster than the delay
+        for _ in range(20):  # a drag: a change every 10 ms, faster than the delay
             d.trigger()
             time.sleep(0.01)
-        assert d.wait_idle(5)
+        assert d.wait_idle(10)
         assert max_running == 1
-        assert len(started) <= 3, started  # not one run per change
+        assert len(started) <= 5, started  # not one run per change
         assert finished[-1] == d.generation  # the last change was drawn
+        n = len(started)
         d.trigger()
-        time.sleep(0.08)  # the job starts...
-        d.trigger()  # ...and is superseded: it stops early, the newer one runs
-        assert d.wait_idle(5)
+        wait_for(lambda: len(started) > n)  # the job has started...
+        d.trigger()  # ...and is superseded: it stops early, the newer one runs after it
+        assert d.wait_idle(10)
+        assert stopped and stopped[-1] == d.generation - 1
         assert finished[-1] == d.generation and max_running == 1
     finally:
         d.close()
