@@ -325,3 +325,20 @@ def test_explore_draws_other_columns():
         assert app.errors == [] and app.image.value[:4] == b"\x89PNG"
     finally:
         app.close()
+
+
+def test_compare_app_takes_scenario_objects_and_files(tmp_path: Path):
+    from partnersim.scenario import save_scenario
+    from partnersim.widgets import CompareApp
+
+    base = load_scenario("baseline")
+    clearer = with_changes(base, {"agreement.goal_clarity": 0.9})  # same name as the preset, other content
+    path = save_scenario(with_changes(base, {"name": "from_file", "agreement.shared_platform": True}),
+                         tmp_path / "from_file.toml")
+    app = CompareApp(clearer, path, **SMALL)
+    try:
+        assert app.pick_a.value == "baseline (custom)" and app.pick_b.value == "from_file"
+        assert app.comparison.a.scenario.agreement.goal_clarity == 0.9
+        assert app.comparison.b.scenario.agreement.shared_platform is True
+    finally:
+        app.close()

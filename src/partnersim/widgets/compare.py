@@ -66,17 +66,11 @@ class CompareApp:
         self.errors: list[str] = []
         self.last_seconds = float("nan")
         self.scenarios: dict[str, Scenario] = presets()
-        sa = _resolve(a, self.scenarios)
-        self.scenarios.setdefault(sa.name, sa)
-        if b is None:
-            b_key = TWEAKS
-        else:
-            sb = _resolve(b, self.scenarios)
-            self.scenarios.setdefault(sb.name, sb)
-            b_key = sb.name if self.scenarios[sb.name] is sb or sb.name in self.scenarios else sb.name
+        a_key = self._register(_resolve(a, self.scenarios))
+        b_key = TWEAKS if b is None else self._register(_resolve(b, self.scenarios))
         opts = list(self.scenarios)
         style = {"description_width": "initial"}
-        self.pick_a = w.Dropdown(options=opts, value=sa.name, description="A (current)", style=style)
+        self.pick_a = w.Dropdown(options=opts, value=a_key, description="A (current)", style=style)
         self.pick_b = w.Dropdown(options=[*opts, TWEAKS], value=b_key, description="B (proposed)", style=style)
         self.tweak_text = w.HTML(self._tweaks_html())
         self.status = w.HTML()
@@ -126,6 +120,14 @@ class CompareApp:
         return self.widget._repr_mimebundle_(**kwargs)
 
     # -- callbacks ------------------------------------------------------------------
+    def _register(self, s: Scenario) -> str:
+        """Add a scenario to the dropdowns' choices; its key (the name, made unique if needed)."""
+        key = s.name
+        while key in self.scenarios and self.scenarios[key] != s:
+            key = f"{key} (custom)"
+        self.scenarios[key] = s
+        return key
+
     def _tweaks_html(self) -> str:
         if not self.tweaks:
             return "<div class='ps-about'>Tweaks: none (B = A when B is “A plus tweaks”).</div>"
