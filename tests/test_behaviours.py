@@ -19,6 +19,7 @@ from scipy import stats
 from partnersim import load_scenario, with_changes
 from partnersim.model import COLUMNS, run_model
 from partnersim.scenario import Scenario
+from partnersim.scenario.schema import Mechanisms
 
 pytestmark = pytest.mark.slow
 
@@ -124,7 +125,7 @@ def test_low_goal_clarity_makes_alignment_drift_faster_by_itself():
     # drift alone (no meetings, shifts or conflicts) is deterministic: compare the weekly series
     def drift(clarity):
         sc = with_changes(Scenario(), {"horizon_days": 182, "agreement.goal_clarity": clarity,
-                                       **{f"mechanisms.{k}": k == "drift" for k in Scenario().mechanisms.model_fields}})
+                                       **{f"mechanisms.{k}": k == "drift" for k in Mechanisms.model_fields}})
         return run_model(sc, SEED, 0).series[:, COLUMNS.index("alignment")]
 
     low, high = drift(0.1), drift(0.9)

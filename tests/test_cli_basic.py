@@ -137,7 +137,8 @@ def test_run_prints_the_summary_table(tmp_path, capsys):
     path = tmp_path / "short.toml"
     path.write_text('name = "short"\nhorizon_days = 120\n', encoding="utf-8")
     code, out, err = run_cli(capsys, "run", str(path), "--reps", "3", "--seed", "5")
-    assert (code, err) == (0, "")
+    assert code == 0
+    assert "error" not in err and "Traceback" not in err  # (stderr may carry a progress bar)
     assert "short: 3 replications, seed 5" in out
     for metric in ("joint_revenue", "survived", "escalations", "mean_response_hours", "final_trust"):
         assert any(line.startswith(metric) for line in out.splitlines()), metric
@@ -210,7 +211,7 @@ def test_fuzzed_scenario_files_run_or_fail_cleanly(raw, tmp_path, capsys):
     code, out, err = run_cli(capsys, "run", str(path), "--reps", "1")
     assert code in (0, 2), err
     if code == 0:
-        assert err == ""
+        assert "error" not in err and "Traceback" not in err  # (stderr may carry a progress bar)
         assert "metric" in out and "joint_revenue" in out
     else:
         one_line_error(err, str(path))
