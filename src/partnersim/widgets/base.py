@@ -23,7 +23,7 @@ from partnersim.widgets.controls import (
 )
 from partnersim.widgets.debounce import Debouncer
 
-__all__ = ["Settings", "EnsembleCache", "LeverPanel", "STYLE", "env_int", "slug"]
+__all__ = ["Settings", "EnsembleCache", "LeverPanel", "STYLE", "default_out", "env_int", "slug"]
 
 
 def env_int(name: str, default: int) -> int:
@@ -38,14 +38,15 @@ class Settings:
 
     ``PARTNERSIM_REPS`` (replications per ensemble), ``PARTNERSIM_SEED``,
     ``PARTNERSIM_WORKERS`` (pool processes), ``PARTNERSIM_QUICK=1`` (tiny sizes: tests),
-    ``PARTNERSIM_OUT`` (output folder of sweeps).
+    ``PARTNERSIM_OUT`` (output folder of sweeps; default ``out/`` at the root of a source
+    checkout, else ``./out``).
     """
 
     reps: int = 60
     seed: int = 0
     workers: int = 2
     quick: bool = False
-    out: Path = Path("out")
+    out: Path = Path("out")  # see default_out()
 
     @classmethod
     def from_env(cls, reps: int = 60) -> Settings:
@@ -53,7 +54,15 @@ class Settings:
         quick = os.environ.get("PARTNERSIM_QUICK", "") not in ("", "0")
         return cls(reps=env_int("PARTNERSIM_REPS", 8 if quick else reps), seed=env_int("PARTNERSIM_SEED", 0),
                    workers=env_int("PARTNERSIM_WORKERS", min(2, os.cpu_count() or 1)), quick=quick,
-                   out=Path(os.environ.get("PARTNERSIM_OUT", "out")))
+                   out=Path(os.environ["PARTNERSIM_OUT"]) if os.environ.get("PARTNERSIM_OUT") else default_out())
+
+
+def default_out() -> Path:
+    """``out/`` at the root of a source checkout (wherever the notebook runs), else ``./out``."""
+    from partnersim.scenario import bundled_dir
+
+    root = bundled_dir().parent
+    return root / "out" if (root / "pyproject.toml").is_file() else Path("out")
 
 
 class EnsembleCache:

@@ -58,17 +58,13 @@ def fmt(x: float, unit: str = "") -> str:
     >>> fmt(0.934, "0/1"), fmt(123456.7), fmt(0.4567), fmt(float("nan"))
     ('93%', '123,457', '0.457', 'n/a')
     """
+    from partnersim.analysis.compare import format_number
+
     if x is None or not math.isfinite(float(x)):
         return "n/a"
-    x = float(x)
     if unit == "0/1":
-        return f"{100 * x:.0f}%"
-    ax = abs(x)
-    if ax >= 1000:
-        return f"{x:,.0f}"
-    if ax >= 10:
-        return f"{x:.1f}".removesuffix(".0")
-    return f"{x:.3g}"
+        return f"{100 * float(x):.0f}%"
+    return format_number(float(x))
 
 
 def _short_label(column: str) -> str:
