@@ -204,12 +204,14 @@ def test_explore_control_change_makes_a_new_scenario_and_redraws(explore):
     explore.panel.controls["rhythm"].value = "weekly check-ins + monthly reviews"
     explore.panel.controls["clarity"].value = 0.9
     assert explore.debouncer.pending  # debounced: nothing ran yet
+    assert "ps-stale" in explore.image._dom_classes  # the old figure is dimmed meanwhile
     assert explore.ensemble.scenario.agreement.goal_clarity == 0.5
     assert explore.debouncer.flush()
     s = explore.ensemble.scenario
     assert s.agreement.cadence.weekly.enabled and s.agreement.goal_clarity == 0.9
     assert explore.scenario == s
     assert explore.image.value != png and explore.summary.value != table
+    assert "ps-stale" not in explore.image._dom_classes
     assert explore.errors == []
 
 

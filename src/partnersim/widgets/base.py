@@ -275,6 +275,8 @@ STYLE = """
 .ps-app .ps-ci { color: #666; }
 .ps-app .ps-note { color: #777; font-size: 85%; }
 .ps-app .ps-status { color: #555; min-height: 1.4em; }
+.ps-app .ps-figure { transition: opacity 0.15s; }
+.ps-app .ps-stale { opacity: 0.5; }
 .ps-app .ps-about { color: #333; margin: 2px 0 8px 0; }
 .ps-app .ps-summary-title { font-weight: 600; font-size: 110%; }
 .ps-app .ps-reading li { margin: 4px 0; }

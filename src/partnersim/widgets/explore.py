@@ -113,6 +113,7 @@ class ExploreApp:
     # -- callbacks ------------------------------------------------------------------
     def _changed(self) -> None:
         self.status.value = "<span class='ps-busy'>updating…</span>"
+        self.image.add_class("ps-stale")  # dimmed until the new figure arrives
         self.debouncer.trigger()
 
     def _save_clicked(self) -> None:
@@ -146,6 +147,7 @@ class ExploreApp:
         if not current():
             return
         self.image.value = png
+        self.image.remove_class("ps-stale")
         self.last_seconds = time.perf_counter() - t0
         self.timings = {"run": t1 - t0, "summary": t2 - t1, "figure": self.last_seconds - (t2 - t0)}
         self.status.value = f"{ens.reps} runs, drawn in {self.last_seconds:.2f} s"

@@ -121,6 +121,7 @@ class WorkshopApp:
     # -- callbacks ------------------------------------------------------------------
     def _changed(self) -> None:
         self.status.value = "<span class='ps-busy'>updating…</span>"
+        self.image.add_class("ps-stale")  # dimmed until the new figure arrives
         self.debouncer.trigger()
 
     def _error(self, e: BaseException) -> None:
@@ -161,6 +162,7 @@ class WorkshopApp:
         if not current():
             return
         self.image.value = png
+        self.image.remove_class("ps-stale")
         self.last_seconds = time.perf_counter() - t0
         self.timings = {"run": t1 - t0, "numbers": t2 - t1, "figure": self.last_seconds - (t2 - t0)}
         self.status.value = f"<span class='ps-done'>updated in {self.last_seconds:.1f} s</span>"
