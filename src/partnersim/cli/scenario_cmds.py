@@ -5,15 +5,16 @@ from __future__ import annotations
 import argparse
 import json
 
-from partnersim.scenario import Scenario, bundled_dir, load_scenario
+from partnersim.scenario import Scenario, bundled_dir, load_scenario, read_toml
 
 __all__ = ["add_parser"]
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     """Declare the three scenario commands."""
-    p = sub.add_parser("validate", help="check a scenario file",
-                       description="Check a scenario file; exit 0 if valid, 2 with the file and field if not.")
+    p = sub.add_parser("validate", help="check a scenario (or sweep) file",
+                       description="Check a scenario or sweep file; exit 0 if valid, 2 with the file and "
+                       "field if not.")
     p.add_argument("scenario", metavar="SCENARIO", help="scenario TOML file (or a bundled name)")
     p.set_defaults(func=_validate)
     p = sub.add_parser("schema", help="print the JSON Schema of scenario files",
@@ -24,7 +25,25 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_scenarios)
 
 
+def _is_sweep_file(path: str) -> bool:
+    """A sweep file has a ``[design]`` or ``[parameters]`` table (scenarios have neither)."""
+    from pathlib import Path
+
+    p = Path(path)
+    if not p.is_file():
+        return False
+    data = read_toml(p)
+    return "design" in data or "parameters" in data
+
+
 def _validate(args: argparse.Namespace) -> int:
+    if _is_sweep_file(args.scenario):
+        from partnersim.analysis.sweepfile import load_sweep
+
+        spec = load_sweep(args.scenario)
+        print(f"{args.scenario}: valid sweep ({spec.name}: {spec.design.kind} design over "
+              f"{len(spec.parameters)} parameters, {spec.replications} replications per point)")
+        return 0
     s = load_scenario(args.scenario)
     print(f"{args.scenario}: valid ({s.name}, {s.horizon_days:g} days)")
     return 0
