@@ -344,3 +344,25 @@ def test_compare_app_takes_scenario_objects_and_files(tmp_path: Path):
         assert app.comparison.b.scenario.agreement.shared_platform is True
     finally:
         app.close()
+
+
+def test_panel_tells_sliders_from_settled_choices():
+    from partnersim.widgets.base import LeverPanel
+
+    calls: list[bool] = []
+    panel = LeverPanel(("rhythm", "clarity", "platform"), "baseline", lambda sliding: calls.append(sliding))
+    panel.controls["clarity"].value = 0.8
+    panel.controls["rhythm"].value = "weekly check-ins"
+    panel.controls["platform"].value = True
+    panel.load_preset("full_cadence")  # one change for the whole preset, not one per control
+    assert calls == [True, False, False, False]
+    assert panel.changes == {}
+
+
+def test_debouncer_delay_per_change():
+    now = [100.0]
+    d = Debouncer(lambda g: None, delay=0.3, threaded=False, clock=lambda: now[0])
+    d.trigger()
+    assert d._due == pytest.approx(100.3)
+    d.trigger(0.05)
+    assert d._due == pytest.approx(100.05)

@@ -142,7 +142,8 @@ class LeverPanel:
     preset
         The bundled scenario shown first.
     on_change
-        Called with no argument whenever a control or the preset changes.
+        Called whenever a control or the preset changes, with ``sliding=True`` for a slider
+        (which may still be moving) and ``False`` otherwise (a settled choice).
     large
         Large controls (workshop).
     """
@@ -213,7 +214,7 @@ class LeverPanel:
         finally:
             self._suspend = False
         if notify and self.on_change is not None:
-            self.on_change()
+            self.on_change(sliding=False)
 
     def reset(self, notify: bool = True) -> None:
         """Put every control back to the preset's values."""
@@ -241,7 +242,7 @@ class LeverPanel:
 
     def _control_changed(self, change: dict[str, Any]) -> None:
         if not self._suspend and self.on_change is not None:
-            self.on_change()
+            self.on_change(sliding=hasattr(change["owner"], "readout"))
 
 
 def _set_control(ctl: Any, value: Any) -> None:
@@ -264,6 +265,9 @@ def make_debouncer(job: Callable[[int], object], delay: float, threaded: bool,
     """The apps' debouncer."""
     return Debouncer(job, delay, threaded=threaded, on_error=on_error)
 
+
+#: Debounce delay of a settled change (a dropdown, a toggle, a preset), in seconds.
+SETTLED_DELAY = 0.05
 
 #: Style sheet of the apps (an HTML widget with a ``<style>`` element).
 STYLE = """

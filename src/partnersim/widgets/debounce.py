@@ -74,11 +74,15 @@ class Debouncer:
             self._thread.start()
 
     # -- public ---------------------------------------------------------------------
-    def trigger(self) -> int:
-        """Note a change: a new generation, due ``delay`` seconds from now. Returns the generation."""
+    def trigger(self, delay: float | None = None) -> int:
+        """Note a change: a new generation, due ``delay`` seconds from now. Returns the generation.
+
+        ``delay`` overrides the default for this change (a dropdown needs no wait; a slider
+        being dragged does).
+        """
         with self._cond:
             self.generation += 1
-            self._due = self.clock() + self.delay
+            self._due = self.clock() + (self.delay if delay is None else float(delay))
             self._cond.notify_all()
             return self.generation
 

@@ -8,7 +8,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from partnersim.widgets.base import STYLE, EnsembleCache, LeverPanel, Settings, make_debouncer, slug
+from partnersim.widgets.base import SETTLED_DELAY, STYLE, EnsembleCache, LeverPanel, Settings, make_debouncer, slug
 from partnersim.widgets.controls import EXPLORE_LEVERS
 from partnersim.widgets.render import BAND_COLUMNS, bands_figure, figure_png, summary_html
 
@@ -111,10 +111,10 @@ class ExploreApp:
         return self.widget._repr_mimebundle_(**kwargs)
 
     # -- callbacks ------------------------------------------------------------------
-    def _changed(self) -> None:
+    def _changed(self, sliding: bool = True) -> None:
         self.status.value = "<span class='ps-busy'>updating…</span>"
         self.image.add_class("ps-stale")  # dimmed until the new figure arrives
-        self.debouncer.trigger()
+        self.debouncer.trigger(None if sliding else min(SETTLED_DELAY, self.debouncer.delay))
 
     def _save_clicked(self) -> None:
         try:

@@ -13,7 +13,7 @@ import time
 import traceback
 from typing import Any
 
-from partnersim.widgets.base import STYLE, EnsembleCache, LeverPanel, Settings, make_debouncer
+from partnersim.widgets.base import SETTLED_DELAY, STYLE, EnsembleCache, LeverPanel, Settings, make_debouncer
 from partnersim.widgets.controls import WORKSHOP_LEVERS
 from partnersim.widgets.render import (
     bands_figure,
@@ -119,10 +119,10 @@ class WorkshopApp:
         return self.widget._repr_mimebundle_(**kwargs)
 
     # -- callbacks ------------------------------------------------------------------
-    def _changed(self) -> None:
+    def _changed(self, sliding: bool = True) -> None:
         self.status.value = "<span class='ps-busy'>updating…</span>"
         self.image.add_class("ps-stale")  # dimmed until the new figure arrives
-        self.debouncer.trigger()
+        self.debouncer.trigger(None if sliding else min(SETTLED_DELAY, self.debouncer.delay))
 
     def _error(self, e: BaseException) -> None:
         self.errors.append("".join(traceback.format_exception(e)))
