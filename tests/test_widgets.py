@@ -366,3 +366,18 @@ def test_debouncer_delay_per_change():
     assert d._due == pytest.approx(100.3)
     d.trigger(0.05)
     assert d._due == pytest.approx(100.05)
+
+
+def test_workshop_starts_from_a_client_file(tmp_path: Path):
+    from partnersim.scenario import save_scenario
+    from partnersim.widgets import WorkshopApp
+
+    client = with_changes(load_scenario("timezone_gap"), {"name": "client", "agreement.goal_clarity": 0.8})
+    path = save_scenario(client, tmp_path / "client_x.toml")
+    app = WorkshopApp(path, **SMALL)
+    try:
+        assert app.panel.preset.value == "client_x" and "baseline" in app.panel.preset.options
+        assert app.scenario_a == client and app.panel.controls["time_gap"].value == 9.0
+        assert app.errors == []
+    finally:
+        app.close()

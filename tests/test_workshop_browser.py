@@ -63,6 +63,7 @@ def voila_url(tmp_path: Path) -> Iterator[str]:
     port = _free_port()
     env = {**os.environ, "PARTNERSIM_REPS": "12", "PARTNERSIM_WORKERS": "2", "MPLBACKEND": "Agg"}
     env.pop("PARTNERSIM_QUICK", None)
+    env.pop("PARTNERSIM_PRESET", None)
     voila = Path(sys.executable).with_name("voila")
     log = (tmp_path / "voila.log").open("w")
     proc = subprocess.Popen([str(voila), "notebooks/workshop.ipynb", "--no-browser", "--Voila.ip=127.0.0.1",

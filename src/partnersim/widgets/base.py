@@ -140,21 +140,24 @@ class LeverPanel:
     levers
         Lever names (see :data:`partnersim.widgets.controls.LEVERS`).
     preset
-        The bundled scenario shown first.
+        The scenario shown first: a bundled scenario's name, or a scenario file or
+        :class:`~partnersim.scenario.Scenario` (added to the presets, say a client's own).
     on_change
         Called whenever a control or the preset changes, with ``sliding=True`` for a slider
         (which may still be moving) and ``False`` otherwise (a settled choice).
     large
         Large controls (workshop).
+    scenarios
+        The presets (default: the bundled scenarios, :func:`~partnersim.widgets.controls.presets`).
     """
 
-    def __init__(self, levers: Sequence[str], preset: str = "baseline", on_change: Callable[[], object] | None = None,
-                 *, large: bool = False, scenarios: dict[str, Scenario] | None = None) -> None:
+    def __init__(self, levers: Sequence[str], preset: str | Path | Scenario = "baseline",
+                 on_change: Callable[..., object] | None = None, *, large: bool = False,
+                 scenarios: dict[str, Scenario] | None = None) -> None:
         import ipywidgets as w
 
         self.presets = dict(scenarios) if scenarios is not None else presets()
-        if preset not in self.presets:
-            raise KeyError(f"unknown preset {preset!r}; bundled: {', '.join(self.presets)}")
+        preset = self._add_preset(preset)
         self.names = tuple(levers)
         self.on_change = on_change
         self._suspend = False
@@ -228,6 +231,23 @@ class LeverPanel:
         """Write the current scenario as a TOML file (``partnersim validate`` accepts it)."""
         p = Path(path)
         return save_scenario(self.scenario(name or p.stem), p)
+
+    def _add_preset(self, preset: str | Path | Scenario) -> str:
+        """The key of ``preset`` in :attr:`presets`, adding a file or a scenario object."""
+        from partnersim.scenario import load_scenario
+
+        if isinstance(preset, str) and preset in self.presets:
+            return preset
+        if isinstance(preset, Scenario):
+            scenario, key = preset, preset.name
+        elif Path(preset).is_file():
+            scenario, key = load_scenario(preset), Path(preset).stem
+        else:
+            raise KeyError(f"unknown preset {str(preset)!r}: not a file, and not one of {', '.join(self.presets)}")
+        while key in self.presets and self.presets[key] != scenario:
+            key = f"{key} (custom)"
+        self.presets[key] = scenario
+        return key
 
     # -- callbacks ------------------------------------------------------------------
     def _about_html(self) -> str:

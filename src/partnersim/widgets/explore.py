@@ -8,6 +8,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from partnersim.scenario import Scenario
 from partnersim.widgets.base import SETTLED_DELAY, STYLE, EnsembleCache, LeverPanel, Settings, make_debouncer, slug
 from partnersim.widgets.controls import EXPLORE_LEVERS
 from partnersim.widgets.render import BAND_COLUMNS, bands_figure, figure_png, summary_html
@@ -21,7 +22,8 @@ class ExploreApp:
     Parameters
     ----------
     preset
-        The bundled scenario to start from.
+        The scenario to start from: a bundled scenario's name, a scenario file or a
+        :class:`~partnersim.scenario.Scenario` (say, a client's own).
     reps, seed, workers
         Ensemble size, seed and pool processes (defaults from :class:`~partnersim.widgets.base.Settings`,
         i.e. the ``PARTNERSIM_*`` environment variables).
@@ -49,7 +51,7 @@ class ExploreApp:
     True
     """
 
-    def __init__(self, preset: str = "baseline", *, reps: int | None = None, seed: int | None = None,
+    def __init__(self, preset: str | Path | Scenario = "baseline", *, reps: int | None = None, seed: int | None = None,
                  workers: int | None = None, delay: float = 0.3, threaded: bool = True,
                  save_dir: str | Path = ".", levers: tuple[str, ...] = EXPLORE_LEVERS,
                  columns: tuple[str, ...] = BAND_COLUMNS) -> None:

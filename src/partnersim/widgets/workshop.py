@@ -11,8 +11,10 @@ from __future__ import annotations
 import html
 import time
 import traceback
+from pathlib import Path
 from typing import Any
 
+from partnersim.scenario import Scenario
 from partnersim.widgets.base import SETTLED_DELAY, STYLE, EnsembleCache, LeverPanel, Settings, make_debouncer
 from partnersim.widgets.controls import WORKSHOP_LEVERS
 from partnersim.widgets.render import (
@@ -39,7 +41,8 @@ class WorkshopApp:
     Parameters
     ----------
     preset
-        The bundled scenario A starts as.
+        What A starts as: a bundled scenario's name, a scenario file or a
+        :class:`~partnersim.scenario.Scenario` (say, a client's own).
     reps, seed, workers
         Ensemble size, seed and processes (defaults from the ``PARTNERSIM_*`` environment).
     delay
@@ -48,7 +51,7 @@ class WorkshopApp:
         Compute on a worker thread (``True``); ``False`` for tests (``debouncer.flush()``).
     """
 
-    def __init__(self, preset: str = "baseline", *, reps: int | None = None, seed: int | None = None,
+    def __init__(self, preset: str | Path | Scenario = "baseline", *, reps: int | None = None, seed: int | None = None,
                  workers: int | None = None, delay: float = 0.3, threaded: bool = True,
                  levers: tuple[str, ...] = WORKSHOP_LEVERS) -> None:
         import ipywidgets as w
