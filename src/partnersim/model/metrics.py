@@ -83,7 +83,10 @@ def summarize(m: Model) -> dict[str, float]:
     for i, pp in enumerate(m.partners):
         final = st.core_revenue[i] + st.joint_rate[i]
         key = "ab"[i]
-        out[f"revenue_growth_{key}"] = (final / pp.revenue) ** (1.0 / years) - 1.0 if final > 0 else -1.0
+        try:
+            out[f"revenue_growth_{key}"] = (final / pp.revenue) ** (1.0 / years) - 1.0 if final > 0 else -1.0
+        except OverflowError:  # a tiny starting revenue or a very short horizon
+            out[f"revenue_growth_{key}"] = math.inf
         uplift.append(final / (pp.revenue * math.exp(pp.growth_rate * years)) - 1.0)
     out["survived"] = 1.0 if st.active else 0.0
     out["exit_day"] = NAN if st.active else st.exit_day
