@@ -65,8 +65,6 @@ def test_random_scenarios_round_trip(sc, tmp_path):
     assert load_scenario(save_scenario(sc, tmp_path / "full.toml", full=True)) == sc
 
 
-@pytest.mark.xfail(strict=True, reason="known bug: a description with control characters becomes an invalid "
-                   "TOML comment header (io.dumps_scenario); remove this mark when fixed")
 def test_description_with_control_characters_round_trips(tmp_path):
     sc = with_changes(Scenario(), {"description": "tab\there, bell\x07 and escape\x1b"})
     assert load_scenario(save_scenario(sc, tmp_path / "ctl.toml")) == sc

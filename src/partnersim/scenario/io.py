@@ -137,8 +137,16 @@ def load_scenario(path: str | Path) -> Scenario:
     return scenario_from_dict(read_toml(p), str(path))
 
 
+_CONTROL = {c: " " for c in (*range(0x00, 0x09), *range(0x0A, 0x20), 0x7F)}
+
+
 def _comment_block(text: str) -> str:
-    return "".join(f"# {line}".rstrip() + "\n" for line in text.strip().splitlines()) if text.strip() else ""
+    """The description as a TOML comment header (control characters, not allowed there, become spaces).
+
+    The ``description`` key itself keeps the exact text.
+    """
+    lines = [line.translate(_CONTROL) for line in text.strip().splitlines()]
+    return "".join(f"# {line}".rstrip() + "\n" for line in lines)
 
 
 def dumps_scenario(scenario: Scenario, *, full: bool = False) -> str:
