@@ -137,8 +137,9 @@ class WorkshopApp:
         t0 = time.perf_counter()
         sa, sb = self.scenario_a, self.scenario_b
         current = lambda: self.debouncer.is_current(gen)  # noqa: E731
-        ens_a = self.cache.run(sa, self.reps, self.seed, self.workers, current)
-        ens_b = self.cache.run(sb, self.reps, self.seed, self.workers, current) if ens_a is not None else None
+        progress = lambda d, t: setattr(self.status, "value", f"simulating… {d}/{t} runs")  # noqa: E731
+        ens_a = self.cache.run(sa, self.reps, self.seed, self.workers, current, progress)
+        ens_b = self.cache.run(sb, self.reps, self.seed, self.workers, current, progress) if ens_a is not None else None
         if ens_a is None or ens_b is None or not current():
             return
         t1 = time.perf_counter()
