@@ -156,7 +156,7 @@ def value_strategy(path: str, info: Any, caps: dict[str, float] | None = None) -
     if ann is float:
         return hs.floats(lo, hi, exclude_min=lo_open, exclude_max=hi_open, allow_nan=False)
     if ann is str:
-        return hs.text(hs.characters(codec="utf-8", exclude_categories=("Cc", "Cs")), max_size=max_len or 40)
+        return hs.text(hs.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=max_len or 40)
     if typing.get_origin(ann) is typing.Literal:
         return hs.sampled_from(typing.get_args(ann))
     raise NotImplementedError(f"{path}: {ann}")

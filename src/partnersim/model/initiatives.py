@@ -52,7 +52,7 @@ def arrivals(m: Model):
             return
         # draw every attribute now, whatever happens next (common random numbers)
         ra, rb = st.core_revenue
-        origin = 0 if rng.uniform() < ra / (ra + rb) else 1
+        origin = 0 if rng.uniform() < (ra / (ra + rb) if ra + rb > 0.0 else 0.5) else 1  # (both may be crowded out)
         value = rng.lognormal_mean(mk.opportunity_value, 0.5)
         cost = rng.lognormal_mean(mk.opportunity_cost, 0.5)
         hours = rng.lognormal_mean(mk.opportunity_hours, 0.3)
