@@ -23,7 +23,7 @@ from partnersim.widgets.controls import (
 )
 from partnersim.widgets.debounce import Debouncer
 
-__all__ = ["Settings", "EnsembleCache", "LeverPanel", "STYLE", "default_out", "env_int", "slug"]
+__all__ = ["App", "Settings", "EnsembleCache", "LeverPanel", "STYLE", "default_out", "env_int", "slug"]
 
 
 def env_int(name: str, default: int) -> int:
@@ -288,6 +288,43 @@ def make_debouncer(job: Callable[[int], object], delay: float, threaded: bool,
 
 #: Debounce delay of a settled change (a dropdown, a toggle, a preset), in seconds.
 SETTLED_DELAY = 0.05
+
+
+class App:
+    """What the apps share: a debounced job, a root ``widget``, a ``status`` line and, for
+    the apps that draw one, a figure ``image`` dimmed while a new one is computed.
+
+    Subclasses set ``self.debouncer``, ``self.widget`` and ``self.status`` (and ``self.image``).
+    """
+
+    debouncer: Debouncer
+    widget: Any
+    status: Any
+    image: Any = None
+
+    def refresh(self) -> None:
+        """Compute and draw now, in this thread."""
+        self.debouncer.trigger()
+        self.debouncer.flush()
+
+    def close(self) -> None:
+        """Stop the worker thread and close the widgets."""
+        self.debouncer.close()
+        self.widget.close()
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        return self.widget._repr_mimebundle_(**kwargs)
+
+    def _changed(self, sliding: bool = True) -> None:
+        """A control changed: mark the output stale and (re)start the debounce timer.
+
+        ``sliding`` changes (sliders) wait for the full debounce delay; settled ones
+        (dropdowns, toggles, presets) only :data:`SETTLED_DELAY`.
+        """
+        self.status.value = "<span class='ps-busy'>updating…</span>"
+        if self.image is not None:
+            self.image.add_class("ps-stale")  # dimmed until the new figure arrives
+        self.debouncer.trigger(None if sliding else min(SETTLED_DELAY, self.debouncer.delay))
 
 #: Style sheet of the apps (an HTML widget with a ``<style>`` element).
 STYLE = """

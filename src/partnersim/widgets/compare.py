@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from partnersim.scenario import Scenario, load_scenario, with_changes
-from partnersim.widgets.base import STYLE, Settings, make_debouncer
+from partnersim.widgets.base import STYLE, App, Settings, make_debouncer
 from partnersim.widgets.controls import presets
 from partnersim.widgets.render import bands_figure, figure_png, reading_html
 
@@ -29,7 +29,7 @@ def _resolve(s: Scenario | str | Path, known: dict[str, Scenario]) -> Scenario:
     return known[str(s)] if str(s) in known else load_scenario(s)
 
 
-class CompareApp:
+class CompareApp(App):
     """Pick two scenarios; see what changes from A to B, with intervals and in words.
 
     Parameters
@@ -106,18 +106,8 @@ class CompareApp:
             return with_changes(base, {**self.tweaks, "name": f"{base.name} + tweaks"})
         return self.scenarios[self.pick_b.value]
 
-    def refresh(self) -> None:
-        """Compare and draw now, in this thread."""
-        self.debouncer.trigger()
-        self.debouncer.flush()
 
-    def close(self) -> None:
-        """Stop the worker thread and close the widgets."""
-        self.debouncer.close()
-        self.widget.close()
 
-    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        return self.widget._repr_mimebundle_(**kwargs)
 
     # -- callbacks ------------------------------------------------------------------
     def _register(self, s: Scenario) -> str:

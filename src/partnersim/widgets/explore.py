@@ -9,14 +9,14 @@ from pathlib import Path
 from typing import Any
 
 from partnersim.scenario import Scenario
-from partnersim.widgets.base import SETTLED_DELAY, STYLE, EnsembleCache, LeverPanel, Settings, make_debouncer, slug
+from partnersim.widgets.base import STYLE, App, EnsembleCache, LeverPanel, Settings, make_debouncer, slug
 from partnersim.widgets.controls import EXPLORE_LEVERS
 from partnersim.widgets.render import BAND_COLUMNS, bands_figure, figure_png, summary_html
 
 __all__ = ["ExploreApp"]
 
 
-class ExploreApp:
+class ExploreApp(App):
     """Controls for the main levers; every change re-runs an ensemble and redraws.
 
     Parameters
@@ -94,29 +94,15 @@ class ExploreApp:
         """The scenario the controls describe (the preset plus the changes)."""
         return self.panel.scenario()
 
-    def refresh(self) -> None:
-        """Compute and draw the current scenario now, in this thread."""
-        self.debouncer.trigger()
-        self.debouncer.flush()
 
     def save(self, path: str | Path | None = None) -> Path:
         """Save the current scenario as TOML (``partnersim validate`` accepts it); returns the path."""
         p = Path(path) if path is not None else self.save_dir / f"{slug(self.save_name.value)}.toml"
         return self.panel.save(p, name=p.stem)
 
-    def close(self) -> None:
-        """Stop the worker thread and close the widgets."""
-        self.debouncer.close()
-        self.widget.close()
 
-    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        return self.widget._repr_mimebundle_(**kwargs)
 
     # -- callbacks ------------------------------------------------------------------
-    def _changed(self, sliding: bool = True) -> None:
-        self.status.value = "<span class='ps-busy'>updating…</span>"
-        self.image.add_class("ps-stale")  # dimmed until the new figure arrives
-        self.debouncer.trigger(None if sliding else min(SETTLED_DELAY, self.debouncer.delay))
 
     def _save_clicked(self) -> None:
         try:

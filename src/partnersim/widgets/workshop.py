@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from partnersim.scenario import Scenario
-from partnersim.widgets.base import SETTLED_DELAY, STYLE, EnsembleCache, LeverPanel, Settings, make_debouncer
+from partnersim.widgets.base import STYLE, App, EnsembleCache, LeverPanel, Settings, make_debouncer
 from partnersim.widgets.controls import WORKSHOP_LEVERS
 from partnersim.widgets.render import (
     bands_figure,
@@ -35,7 +35,7 @@ READING_METRICS: tuple[str, ...] = (
 )
 
 
-class WorkshopApp:
+class WorkshopApp(App):
     """Two scenarios side by side, for a room of non-programmers.
 
     Parameters
@@ -108,24 +108,10 @@ class WorkshopApp:
         """Scenario B: the preset with the controls' changes."""
         return self.panel.scenario(name=f"{self.panel.base.name} + changes" if self.panel.changes else None)
 
-    def refresh(self) -> None:
-        """Compute and draw now, in this thread."""
-        self.debouncer.trigger()
-        self.debouncer.flush()
 
-    def close(self) -> None:
-        """Stop the worker thread and close the widgets."""
-        self.debouncer.close()
-        self.widget.close()
 
-    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        return self.widget._repr_mimebundle_(**kwargs)
 
     # -- callbacks ------------------------------------------------------------------
-    def _changed(self, sliding: bool = True) -> None:
-        self.status.value = "<span class='ps-busy'>updating…</span>"
-        self.image.add_class("ps-stale")  # dimmed until the new figure arrives
-        self.debouncer.trigger(None if sliding else min(SETTLED_DELAY, self.debouncer.delay))
 
     def _error(self, e: BaseException) -> None:
         self.errors.append("".join(traceback.format_exception(e)))
