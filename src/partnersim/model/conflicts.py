@@ -195,19 +195,13 @@ def market_shifts(m: Model):
     A shift removes ``shift_magnitude x (1 - context / 2)`` of the alignment (shared context
     buffers it) and adds one unit of shift pressure to the conflict hazard.
     """
-    env, st = m.env, m.st
-    rng = m.rng["market"]
-    mean_gap = 365.0 / m.p.market.shifts_per_year
-    t = 0.0
-    while True:
-        t += rng.exponential(mean_gap)
-        if t >= m.horizon:
-            return
-        yield env.timeout(t - env.now)
-        if not st.active:
-            return
-        m.advance(t)
-        st.alignment *= 1.0 - m.p.market.shift_magnitude * (1.0 - 0.5 * st.context)
-        st.shift_pressure += 1.0
-        m.counts["market_shifts"] += 1
-        m.log("market_shift")
+    return m.poisson_process(m.rng["market"], 365.0 / m.p.market.shifts_per_year, lambda t: _market_shift(m, t))
+
+
+def _market_shift(m: Model, t: float) -> None:
+    st = m.st
+    m.advance(t)
+    st.alignment *= 1.0 - m.p.market.shift_magnitude * (1.0 - 0.5 * st.context)
+    st.shift_pressure += 1.0
+    m.counts["market_shifts"] += 1
+    m.log("market_shift")

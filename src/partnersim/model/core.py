@@ -9,6 +9,7 @@ callbacks that take the model as first argument.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import simpy
@@ -129,6 +130,23 @@ class Model:
             (1.0 / pp.money_capacity if pp.money_capacity > 0 else 0.0, 1.0 / h if h > 0 else 0.0)
             for pp, h in ((pa, self.hours_capacity[0]), (pb, self.hours_capacity[1]))
         )
+
+    def poisson_process(self, stream: Stream, mean_gap: float, on_arrival: Callable[[float], None]):
+        """A SimPy process calling ``on_arrival(t)`` at the times ``t`` of a Poisson process.
+
+        Gaps are exponential with mean ``mean_gap`` days, drawn from ``stream``; it stops
+        at the horizon or when the partnership ends.
+        """
+        env, st = self.env, self.st
+        t = 0.0
+        while True:
+            t += stream.exponential(mean_gap)
+            if t >= self.horizon:
+                return
+            yield env.timeout(t - env.now)
+            if not st.active:
+                return
+            on_arrival(t)
 
     def log(self, kind: str, *details: Any) -> None:
         """Append an event to the trace (only when tracing)."""

@@ -99,24 +99,18 @@ def informal(m: Model):
     (``informal_trust_gain`` of the gap), costs ``informal_hours`` per partner, and
     brings a latent conflict to the surface with probability 0.2.
     """
-    env, st = m.env, m.st
     rng = m.rng["informal"]
-    d = m.p.dynamics
-    mean_gap = 30.4375 / m.p.agreement.informal_per_month
-    t = 0.0
-    while True:
-        t += rng.exponential(mean_gap)
-        if t >= m.horizon:
-            return
-        yield env.timeout(t - env.now)
-        if not st.active:
-            return
-        st.context += d.informal_context_gain * (1.0 - st.context)
-        st.trust += d.informal_trust_gain * (1.0 - st.trust)
-        for i in (0, 1):
-            m.add_hours(i, d.informal_hours)
-        m.counts["informal"] += 1
-        m.log("informal")
-        if st.latent and m.p.mechanisms.conflicts and rng.uniform() < 0.2:
-            conflicts.surface(m, st.latent[0], "informal")
+    return m.poisson_process(rng, 30.4375 / m.p.agreement.informal_per_month, lambda _t: _informal_contact(m, rng))
+
+
+def _informal_contact(m: Model, rng: Any) -> None:
+    st, d = m.st, m.p.dynamics
+    st.context += d.informal_context_gain * (1.0 - st.context)
+    st.trust += d.informal_trust_gain * (1.0 - st.trust)
+    for i in (0, 1):
+        m.add_hours(i, d.informal_hours)
+    m.counts["informal"] += 1
+    m.log("informal")
+    if st.latent and m.p.mechanisms.conflicts and rng.uniform() < 0.2:
+        conflicts.surface(m, st.latent[0], "informal")
 

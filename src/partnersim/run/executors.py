@@ -20,6 +20,7 @@ from __future__ import annotations
 import atexit
 import multiprocessing
 import os
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Any
@@ -43,15 +44,16 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-class Executor:
+class Executor(ABC):
     """Base class: ``map_unordered(fn, tasks)`` yields ``(index, fn(tasks[index]))``."""
 
     workers: int = 1
 
+    @abstractmethod
     def map_unordered(self, fn: Callable[[Any], Any], tasks: Sequence[Any]) -> Iterator[tuple[int, Any]]:
-        raise NotImplementedError
+        """Run ``fn`` on every task; yield ``(index, result)`` as results arrive, in any order."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - optional hook, deliberately not abstract
         """Release resources (no-op by default)."""
 
     def __enter__(self) -> Executor:
