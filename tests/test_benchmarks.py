@@ -5,6 +5,7 @@ read from ``benchmarks/run.py`` output, see README "Performance".
 """
 
 import json
+import math
 import subprocess
 import sys
 from pathlib import Path
@@ -27,7 +28,7 @@ def test_benchmarks_quick_mode_runs_every_section_and_writes_json(tmp_path):
     assert rc["after"]["bare_event_equivalents"] > 0
     assert {"warm_s", "cold_s", "first_partial_s"} <= set(data["live"])
     assert {"runs_per_s_1", "runs_per_s_2", "efficiency_2", "dask_over_local"} <= set(data["scaling"])
-    assert data["scaling"]["dask_over_local"] == data["scaling"]["dask_over_local"]  # both sweeps finished
+    assert math.isfinite(data["scaling"]["dask_over_local"])  # both sweeps finished
     sizes = [v for v in data["memory"].values() if isinstance(v, dict)]
     assert len(sizes) == 2 and all(v["exit_code"] == 0 and v["stored_bytes_per_run"] > 0 for v in sizes)
     assert "run cost, after" in res.stdout  # the table

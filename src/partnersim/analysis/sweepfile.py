@@ -45,7 +45,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from partnersim.scenario import InputError, Scenario, bundled_dir, load_scenario, read_toml, with_changes
+from partnersim.scenario import InputError, Scenario, find_scenario_file, load_scenario, read_toml, with_changes
 from partnersim.scenario.io import format_validation_error, scenario_from_dict
 
 __all__ = ["DESIGN_KINDS", "DesignSpec", "Parameter", "SweepSpec", "load_sweep", "sweep_from_dict", "field_kind"]
@@ -305,10 +305,8 @@ def _resolve_base(base: str | dict[str, Any], source: str, folder: Path | None) 
     for c in cands:
         if c.is_file():
             return load_scenario(c)
-    if p.suffix == "" and (bundled_dir() / f"{p.name}.toml").is_file():
-        return load_scenario(bundled_dir() / f"{p.name}.toml")
-    if p.suffix == ".toml" and (bundled_dir() / p.name).is_file() and len(p.parts) == 1:
-        return load_scenario(bundled_dir() / p.name)
+    if len(p.parts) == 1 and find_scenario_file(p).is_file():
+        return load_scenario(find_scenario_file(p))
     raise InputError(source, "base", f"scenario file not found: {base!r} (relative to the sweep file, or a bundled "
                      "name such as 'baseline')")
 
@@ -390,9 +388,7 @@ def load_sweep(path: str | Path) -> SweepSpec:
     InputError
         With a one-line message naming the file and the field.
     """
-    p = Path(path)
-    if not p.exists() and p.suffix == "" and (bundled_dir() / f"{p.name}.toml").is_file():
-        p = bundled_dir() / f"{p.name}.toml"
+    p = find_scenario_file(path)
     data = read_toml(p)
     raw = p.read_bytes()
     return sweep_from_dict(data, str(path), p.resolve().parent, sha256=hashlib.sha256(raw).hexdigest(),

@@ -14,36 +14,7 @@ Examples
 'Trust between the partners (scale 0–1)'
 """
 
-from partnersim.plots.ensemble import (
-    COLORS,
-    DEFAULT_OUTCOMES,
-    DEFAULT_SERIES,
-    column_label,
-    figure_png,
-    plot_bands,
-    plot_distribution,
-    plot_distributions,
-    plot_forest,
-    plot_overview,
-    plot_survival,
-    save_figures,
-    standard_figures,
-    unit_text,
-)
+from partnersim.plots import ensemble as _ensemble
+from partnersim.plots.ensemble import *  # noqa: F403 - the package's public names are the module's
 
-__all__ = [
-    "COLORS",
-    "DEFAULT_OUTCOMES",
-    "DEFAULT_SERIES",
-    "column_label",
-    "figure_png",
-    "plot_bands",
-    "plot_distribution",
-    "plot_distributions",
-    "plot_forest",
-    "plot_overview",
-    "plot_survival",
-    "save_figures",
-    "standard_figures",
-    "unit_text",
-]
+__all__ = [name for name in _ensemble.__all__ if name != "EnsembleLike"]

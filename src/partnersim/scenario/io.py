@@ -21,6 +21,7 @@ __all__ = [
     "read_toml",
     "format_validation_error",
     "bundled_dir",
+    "find_scenario_file",
 ]
 
 
@@ -45,6 +46,17 @@ def bundled_dir() -> Path:
         if cand.is_dir():
             return cand
     return here.parents[3] / "scenarios"
+
+
+def find_scenario_file(path: str | Path) -> Path:
+    """``path`` itself, or for a bare name (``"baseline"`` or ``"baseline.toml"``) that is not a
+    file here, the bundled ``scenarios/<name>.toml`` when there is one."""
+    p = Path(path)
+    if not p.exists() and p.suffix in ("", ".toml"):
+        bundled = bundled_dir() / f"{p.name.removesuffix('.toml')}.toml"
+        if bundled.is_file():
+            return bundled
+    return p
 
 
 def read_toml(path: str | Path) -> dict[str, Any]:
@@ -131,10 +143,7 @@ def load_scenario(path: str | Path) -> Scenario:
     InputError
         With a one-line message naming the file and the field.
     """
-    p = Path(path)
-    if not p.exists() and p.suffix == "" and (bundled_dir() / f"{p.name}.toml").is_file():
-        p = bundled_dir() / f"{p.name}.toml"
-    return scenario_from_dict(read_toml(p), str(path))
+    return scenario_from_dict(read_toml(find_scenario_file(path)), str(path))
 
 
 _CONTROL = {c: " " for c in (*range(0x00, 0x09), *range(0x0A, 0x20), 0x7F)}

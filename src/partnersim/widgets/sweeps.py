@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from partnersim.scenario import bundled_dir, read_toml
+from partnersim.scenario import find_scenario_file, read_toml
 from partnersim.widgets.base import Settings
 
 __all__ = ["prepare_sweep", "failure_points", "failure_sentences", "ranking_sentences", "show", "short_name"]
@@ -44,9 +44,7 @@ def prepare_sweep(name_or_path: str | Path, *, quick: bool | None = None,
 
     st = Settings.from_env()
     quick = st.quick if quick is None else quick
-    p = Path(name_or_path)
-    if not p.exists() and (bundled_dir() / f"{p.name.removesuffix('.toml')}.toml").is_file():
-        p = bundled_dir() / f"{p.name.removesuffix('.toml')}.toml"
+    p = find_scenario_file(name_or_path)
     data = read_toml(p)
     if quick:
         data = copy.deepcopy(data)
