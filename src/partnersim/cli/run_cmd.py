@@ -21,7 +21,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     """Declare ``partnersim run``."""
     p = sub.add_parser(
         "run", help="run a scenario (an ensemble of replications) and summarise it",
-        description="Run replications of a scenario; print mean and 95%% interval per metric; "
+        description="Run replications of a scenario; print mean and 95%% interval per metric "
+        "(clipped to the metric's natural range: a count's interval never goes below 0); "
         "with --out, write summary.csv (one row per replication), timeseries.parquet, ensemble.parquet "
         "(everything, reloadable with partnersim.Ensemble.load) and PNG figures.",
     )
@@ -56,7 +57,7 @@ def _fmt(x: float) -> str:
 
 
 def format_summary(table: pd.DataFrame) -> str:
-    """A plain-text table: metric, unit, mean, 95% interval."""
+    """A plain-text table: metric, unit, mean, 95% interval (clipped to the metric's range)."""
     lines = [f"{'metric':<32} {'unit':<14} {'mean':>12}   95% interval"]
     for r in table.itertuples():
         unit = METRICS.get(r.metric, ("", ""))[0]

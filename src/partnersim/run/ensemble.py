@@ -122,7 +122,10 @@ class Ensemble:
         -------
         pandas.DataFrame
             Columns ``metric, unit, mean, ci_low, ci_high, n``; ``n`` counts the finite
-            values (``exit_day`` is NaN for runs that survived).
+            values (``exit_day`` is NaN for runs that survived). The interval is clipped to
+            the metric's natural range, from its unit (counts, days, hours and money >= 0;
+            ``0/1`` and ``0..1`` metrics in [0, 1]): see
+            :func:`partnersim.analysis.stats.summary_table`.
         """
         from partnersim.analysis.stats import summary_table  # pure functions of arrays
 
