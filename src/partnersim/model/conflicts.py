@@ -23,7 +23,7 @@ resolves it after an exponential time with mean ``facilitator_days``.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from partnersim.model.communication import recent_response_hours
 from partnersim.model.state import ESCALATED, LATENT, RESOLVED, SURFACED, Conflict
@@ -39,21 +39,32 @@ MAX_HAZARD = 1.0  # conflicts per day: far above any calibrated hazard (about 0.
 
 
 def hazard(m: Model) -> float:
-    """Conflict hazard per day in the current state."""
-    st, d = m.st, m.p.dynamics
-    pa, pb = m.partners
+    """Conflict hazard per day in the current state (coefficients cached by :func:`hazard_coefficients`)."""
+    st = m.st
+    h_mis, h_unf, h_missed, h_shift, style, h_strain, base, caps = m._hazard
+    budget = st.budget
     strain = 0.0
-    for i, pp in enumerate(m.partners):
-        if st.budget[i] < 0.0 and pp.money_capacity > 0.0:
-            strain += -st.budget[i] / pp.money_capacity
-    x = (d.hazard_misalignment * (1.0 - st.alignment)
-         + d.hazard_unfairness * (1.0 - min(st.fairness))
-         + d.hazard_missed * st.missed_recent
-         + d.hazard_shift * st.shift_pressure
-         + d.hazard_style * (pa.communication_style != pb.communication_style)
-         + d.hazard_strain * min(strain, 2.0))
+    for i in (0, 1):
+        if budget[i] < 0.0 and caps[i] > 0.0:
+            strain += -budget[i] / caps[i]
+    f0, f1 = st.fairness
+    x = (h_mis * (1.0 - st.alignment)
+         + h_unf * (1.0 - (f1 if f1 < f0 else f0))
+         + h_missed * st.missed_recent
+         + h_shift * st.shift_pressure
+         + style
+         + h_strain * (2.0 if strain > 2.0 else strain))
     # capped (one conflict a day; exponent at 50) so that extreme valid parameters cannot overflow
-    return min(MAX_HAZARD, d.conflict_rate / 30.4375 * math.exp(min(x, 50.0)))
+    h = base * math.exp(50.0 if x > 50.0 else x)
+    return h if h < MAX_HAZARD else MAX_HAZARD
+
+
+def hazard_coefficients(p: Any) -> tuple:
+    """The scenario's constants in :func:`hazard`, in the order it unpacks them."""
+    d, pa, pb = p.dynamics, p.partner_a, p.partner_b
+    return (d.hazard_misalignment, d.hazard_unfairness, d.hazard_missed, d.hazard_shift,
+            d.hazard_style * (pa.communication_style != pb.communication_style), d.hazard_strain,
+            d.conflict_rate / 30.4375, (pa.money_capacity, pb.money_capacity))
 
 
 def plan_week(m: Model) -> None:
@@ -61,10 +72,13 @@ def plan_week(m: Model) -> None:
     env = m.env
     rng = m.rng["conflicts"]
     n = rng.poisson(7.0 * hazard(m))
+    if not n:
+        return
+    flare_days = m.p.dynamics.flare_days
     for _ in range(n):
         delay = 7.0 * rng.uniform()
         severity = 0.2 + 0.8 * rng.uniform()
-        flare = rng.exponential(m.p.dynamics.flare_days)
+        flare = rng.exponential(flare_days)
         if env.now + delay < m.horizon:
             env.timeout(delay).callbacks.append(
                 lambda _ev, s=severity, f=flare: arise(m, s, f))

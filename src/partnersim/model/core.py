@@ -119,7 +119,8 @@ class Model:
             for pp in (pa, pb)
             for s in (pp.revenue_volatility if mech.core_noise else 0.0,)
         )
-        self._money_cap = (pa.money_capacity, pb.money_capacity)
+        self._budget_cap = ((pa.money_capacity, 3.0 * pa.money_capacity),
+                            (pb.money_capacity, 3.0 * pb.money_capacity))
         self._fund = (ag.fund_monthly_a, ag.fund_monthly_b) if ag.funding_rule == "fund" else None
         self._drift = (
             (0.3 * ag.goal_clarity, d.alignment_decay * (1.0 + d.clarity_decay_factor * (1.0 - ag.goal_clarity)))
@@ -130,6 +131,10 @@ class Model:
             (1.0 / pp.money_capacity if pp.money_capacity > 0 else 0.0, 1.0 / h if h > 0 else 0.0)
             for pp, h in ((pa, self.hours_capacity[0]), (pb, self.hours_capacity[1]))
         )
+        self._two_soften = 2.0 * (1.0 - 0.4 * ag.co_ownership)
+        self._aversion = (d.disadvantage_aversion, d.advantage_aversion)
+        self._hours_cap_total = self.hours_capacity[0] + self.hours_capacity[1]
+        self._hazard = conflicts.hazard_coefficients(p)
 
     def poisson_process(self, stream: Stream, mean_gap: float, on_arrival: Callable[[float], None]):
         """A SimPy process calling ``on_arrival(t)`` at the times ``t`` of a Poisson process.
@@ -211,7 +216,10 @@ class Model:
     def advance(self, t: float) -> None:
         """Integrate the slow, continuous quantities from the last update to ``t``.
 
-        Reads the coefficients cached by :meth:`refresh_params` (hot path).
+        The hot path of the model (every weekly tick and most events): it reads the
+        coefficients cached by :meth:`refresh_params` and spells out what would read more
+        naturally as ``min``/``max`` calls and small loops, with the same arithmetic in
+        the same order (results are bit-identical to the plain formulation).
         """
         st = self.st
         dt = t - st.last_t
@@ -219,56 +227,67 @@ class Model:
             return
         st.last_t = t
         exp = math.exp
-        years = dt / DAYS_PER_YEAR
         weeks = dt / 7.0
         # joint revenue earned
         ja, jb = st.joint_rate
         if ja or jb:
+            years = dt / DAYS_PER_YEAR
             st.received[0] += ja * years
             st.received[1] += jb * years
             st.joint_cum += (ja + jb) * years
-        self._areas[0] += st.trust * dt
-        self._areas[1] += st.alignment * dt
-        self._areas[2] += st.customer_sat * dt
-        self._areas[3] += st.team_sat * dt
+        areas = self._areas
+        areas[0] += st.trust * dt
+        areas[1] += st.alignment * dt
+        areas[2] += st.customer_sat * dt
+        areas[3] += st.team_sat * dt
         if not st.active:
             return
         # partnership budgets accrue from monthly capacity (capped at three months)
         months = dt / DAYS_PER_MONTH
-        for i, cap in enumerate(self._money_cap):
-            st.budget[i] = min(3.0 * cap, st.budget[i] + cap * months)
+        budget = st.budget
+        (cap_a, lim_a), (cap_b, lim_b) = self._budget_cap
+        x = budget[0] + cap_a * months
+        budget[0] = x if x < lim_a else lim_a
+        x = budget[1] + cap_b * months
+        budget[1] = x if x < lim_b else lim_b
         if self._fund is not None:
-            for i, monthly in enumerate(self._fund):
-                st.contrib_money[i] += monthly * months
-                st.fund += monthly * months
+            fa_, fb_ = self._fund
+            st.contrib_money[0] += fa_ * months
+            st.fund += fa_ * months
+            st.contrib_money[1] += fb_ * months
+            st.fund += fb_ * months
         # drift: alignment decays toward a floor set by goal clarity, slower with context
         if self._drift is not None:
             floor, rate = self._drift
             rate *= 1.0 - 0.5 * st.context
             st.alignment = floor + (st.alignment - floor) * exp(-rate * weeks)
-        dyn = self._dyn
-        st.context *= exp(-dyn[0] * weeks)
+        ctx_decay, fair_relax, trust_relax, wear = self._dyn
+        st.context *= exp(-ctx_decay * weeks)
         mem = exp(-dt / SHORT_MEMORY_DAYS)
         st.missed_recent *= mem
         st.shift_pressure *= mem
         # perceived fairness follows the books (equity of input and output shares)
         fa, fb = fairness_targets(self)
-        k = 1.0 - exp(-dyn[1] * weeks)
+        k = 1.0 - exp(-fair_relax * weeks)
         fair = st.fairness
         fair[0] += k * (fa - fair[0])
         fair[1] += k * (fb - fair[1])
         # trust relaxes toward earned trust, and open conflicts wear it down
-        earned_trust = (0.3 * st.reliability_record + 0.2 * min(fair)
+        f0, f1 = fair
+        earned_trust = (0.3 * st.reliability_record + 0.2 * (f1 if f1 < f0 else f0)
                         + 0.3 * st.alignment + 0.2 * st.context)
-        st.trust += (1.0 - exp(-dyn[2] * weeks)) * (earned_trust - st.trust)
+        st.trust += (1.0 - exp(-trust_relax * weeks)) * (earned_trust - st.trust)
         if st.open:
             sev = sum(x.severity for x in st.open)
-            st.trust *= exp(-dyn[3] * sev * weeks)
+            st.trust *= exp(-wear * sev * weeks)
         # satisfactions
         load = self.partnership_load()
         team_target = 0.2 + 0.35 * st.trust + 0.25 * st.context + 0.2 * st.alignment
-        team_target -= 0.05 * min(len(st.open), 4) + 0.5 * max(0.0, load - 0.6)
-        st.team_sat += (1.0 - exp(-0.1 * weeks)) * (min(1.0, max(0.0, team_target)) - st.team_sat)
+        n_open = len(st.open)
+        over = load - 0.6
+        team_target -= 0.05 * (n_open if n_open < 4 else 4) + 0.5 * (over if over > 0.0 else 0.0)
+        team_target = team_target if team_target > 0.0 else 0.0
+        st.team_sat += (1.0 - exp(-0.1 * weeks)) * ((team_target if team_target < 1.0 else 1.0) - st.team_sat)
         # depth reached
         if st.depth < 2:
             done = self.counts["initiatives_completed"]
@@ -287,19 +306,22 @@ class Model:
         if years <= 0.0:
             return
         self._rev_t = t
-        z = self.rng_core
+        normal = self.rng_core.normal
         rev = self.st.core_revenue
-        for i, (drift_y, sig) in enumerate(self._gbm):
-            shock = sig * math.sqrt(years) * z.normal()
-            rev[i] *= math.exp(drift_y * years + shock)
+        root = math.sqrt(years)
+        (drift_a, sig_a), (drift_b, sig_b) = self._gbm
+        rev[0] *= math.exp(drift_a * years + sig_a * root * normal())
+        rev[1] *= math.exp(drift_b * years + sig_b * root * normal())
 
     def partnership_load(self) -> float:
         """Recent partnership hours as a fraction of staff capacity (rough, for satisfaction)."""
-        cap = self.hours_capacity[0] + self.hours_capacity[1]
+        cap = self._hours_cap_total
         if cap <= 0.0:
             return 0.0
-        months = max(self.env.now, 30.0) / DAYS_PER_MONTH
-        return (self.st.contrib_hours[0] + self.st.contrib_hours[1]) / months / cap
+        now = self.env.now
+        months = (now if now > 30.0 else 30.0) / DAYS_PER_MONTH
+        hours = self.st.contrib_hours
+        return (hours[0] + hours[1]) / months / cap
 
     # -- recording and the weekly tick --------------------------------------------------
     def record(self) -> None:
@@ -375,22 +397,29 @@ def fairness_targets(m: Model) -> tuple[float, float]:
     output is attributed joint revenue, shared equally
     while there is none. Getting a smaller output share than input share costs
     ``disadvantage_aversion`` per unit of gap (times two), a larger one
-    ``advantage_aversion``; co-ownership softens both.
+    ``advantage_aversion``; co-ownership softens both (by ``0.4 co_ownership``).
     """
-    st, d = m.st, m.p.dynamics
+    st = m.st
     (ma, ha), (mb, hb) = m._inv_cap
-    in_a = st.contrib_money[0] * ma + st.burden_hours[0] * ha
-    in_b = st.contrib_money[1] * mb + st.burden_hours[1] * hb
+    money, burden = st.contrib_money, st.burden_hours
+    in_a = money[0] * ma + burden[0] * ha
+    in_b = money[1] * mb + burden[1] * hb
     tot_in = in_a + in_b
     if tot_in <= 0.0:
         return (1.0, 1.0)
-    tot_out = st.received[0] + st.received[1]
-    out_a = st.received[0] / tot_out if tot_out > 0.0 else 0.5
+    rec = st.received
+    tot_out = rec[0] + rec[1]
+    out_a = rec[0] / tot_out if tot_out > 0.0 else 0.5
     gap = in_a / tot_in - out_a  # > 0: A is disadvantaged
-    soften = 1.0 - 0.4 * m.p.agreement.co_ownership
-    fa = 1.0 - 2.0 * soften * (d.disadvantage_aversion * max(0.0, gap) + d.advantage_aversion * max(0.0, -gap))
-    fb = 1.0 - 2.0 * soften * (d.disadvantage_aversion * max(0.0, -gap) + d.advantage_aversion * max(0.0, gap))
-    return (min(1.0, max(0.0, fa)), min(1.0, max(0.0, fb)))
+    dis, adv = m._aversion
+    two_soften = m._two_soften
+    pos = gap if gap > 0.0 else 0.0
+    neg = -gap if -gap > 0.0 else 0.0
+    fa = 1.0 - two_soften * (dis * pos + adv * neg)
+    fb = 1.0 - two_soften * (dis * neg + adv * pos)
+    fa = fa if fa > 0.0 else 0.0
+    fb = fb if fb > 0.0 else 0.0
+    return (fa if fa < 1.0 else 1.0, fb if fb < 1.0 else 1.0)
 
 
 def run_model(scenario: Any, seed: int = 0, replication: int = 0, *, trace: bool = False,
