@@ -153,11 +153,11 @@ def test_a_folder_that_is_not_a_sweep_is_refused(sweep_file, tmp_path):
 def test_cli_sweep_runs_and_reports(sweep_file, tmp_path):
     out = tmp_path / "cli"
     res = subprocess.run([sys.executable, "-m", "partnersim", "sweep", str(sweep_file), "--out", str(out),
-                          "--workers", "1"], capture_output=True, text=True)
+                          "--workers", "1", "--progress"], capture_output=True, text=True)
     assert res.returncode == 0, res.stderr
     assert "12 points x 3 replications = 36 runs" in res.stdout
     assert "36 of 36 runs stored" in res.stdout
-    assert "run/s" in res.stderr  # the progress bar
+    assert "run/s" in res.stderr  # the progress bar, forced on (stderr is a pipe here)
     man = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert man["done"] == 36 and man["package_version"]
     bad = subprocess.run([sys.executable, "-m", "partnersim", "sweep", str(sweep_file), "--workers", "0"],

@@ -425,7 +425,8 @@ def compare(a: Scenario | str | Path, b: Scenario | str | Path, reps: int = 100,
     level, alpha
         Confidence level of the intervals, significance level (Holm-adjusted).
     progress
-        Progress bar: ``None`` when slow, ``True`` always, ``False`` never.
+        Progress bar: ``None`` when slow and standard error is a terminal (or a notebook),
+        ``True`` always, ``False`` never.
 
     Returns
     -------

@@ -40,6 +40,7 @@ from partnersim.analysis.storage import (
 from partnersim.analysis.sweepfile import SweepSpec, load_sweep
 from partnersim.model import METRICS, run_model
 from partnersim.run.executors import Executor, make_executor
+from partnersim.run.progress import progress_bar
 from partnersim.scenario import InputError, Scenario, with_changes
 from partnersim.scenario.io import format_validation_error
 
@@ -274,7 +275,7 @@ def _executor(executor: str | Executor, workers: int | None, scheduler: str | No
 
 
 def sweep(sweep_file: str | Path | SweepSpec, out: str | Path | None = None, *, executor: str | Executor = "local",
-          workers: int | None = None, scheduler: str | None = None, progress: bool = True,
+          workers: int | None = None, scheduler: str | None = None, progress: bool | None = None,
           chunk_size: int | None = None, part_rows: int = 1000) -> SweepResult:
     """Run a sweep file, streaming one row per run into a Parquet dataset under ``out``.
 
@@ -299,7 +300,9 @@ def sweep(sweep_file: str | Path | SweepSpec, out: str | Path | None = None, *, 
     scheduler
         Address of an existing Dask scheduler (``tcp://host:8786``).
     progress
-        Show a progress bar (runs done, runs per second, time left; terminal or notebook).
+        A progress bar on standard error (runs done, runs per second, time left): ``True``
+        always, ``False`` never, ``None`` (default) when standard error is a terminal or
+        this is a notebook (not in logs or pipes).
     chunk_size
         Runs per job (default: up to 50, fewer for small sweeps). Does not change results.
     part_rows
@@ -334,7 +337,8 @@ def sweep(sweep_file: str | Path | SweepSpec, out: str | Path | None = None, *, 
 
 
 def _run(spec: SweepSpec, design: Design, folder: Path, executor: str | Executor, workers: int | None,
-         scheduler: str | None, progress: bool, chunk_size: int | None, part_rows: int, t0: float) -> SweepResult:
+         scheduler: str | None, progress: bool | None, chunk_size: int | None, part_rows: int,
+         t0: float) -> SweepResult:
     import json
 
     reps = spec.replications
@@ -376,10 +380,7 @@ def _run(spec: SweepSpec, design: Design, folder: Path, executor: str | Executor
         return SweepResult(folder, planned, state["done"], state["failed"], 0, time.monotonic() - t0)
 
     ex, owned = _executor(executor, workers, scheduler)
-    from tqdm.auto import tqdm
-
-    bar = tqdm(total=planned, initial=planned - len(missing), unit="run", desc=spec.name, disable=not progress,
-               dynamic_ncols=True, smoothing=0.05)
+    bar = progress_bar(planned, spec.name, progress, initial=planned - len(missing), smoothing=0.05)
     try:
         size = chunk_size or max(1, min(50, math.ceil(len(missing) / (4 * max(1, ex.workers)))))
         for _, rows in ex.map_unordered(run_sweep_chunk, _Chunks(spec, design, missing, size)):

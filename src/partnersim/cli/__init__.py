@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 from partnersim.scenario import InputError
 
-__all__ = ["main", "COMMANDS", "OneLineParser", "positive_int", "nonneg_int"]
+__all__ = ["main", "COMMANDS", "OneLineParser", "add_progress_flag", "positive_int", "nonneg_int"]
 
 # command -> (module, one-line help); a module that is not there yet is left out.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -56,6 +56,12 @@ positive_int = _int_at_least(1, "at least 1")
 positive_int.__doc__ = "argparse type: an integer >= 1."
 nonneg_int = _int_at_least(0, "0 or more")
 nonneg_int.__doc__ = "argparse type: an integer >= 0 (seeds)."
+
+
+def add_progress_flag(p: argparse.ArgumentParser) -> None:
+    """``--progress/--no-progress``: force the progress bar on or off (default: only on a terminal)."""
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="show a progress bar on standard error, or not (default: only when it is a terminal)")
 
 
 def build_parser() -> OneLineParser:

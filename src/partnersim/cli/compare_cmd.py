@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from partnersim.cli import nonneg_int, positive_int
+from partnersim.cli import add_progress_flag, nonneg_int, positive_int
 from partnersim.cli.run_cmd import out_dir
 from partnersim.scenario import load_scenario
 
@@ -32,6 +32,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="worker processes (default: every core; 1 runs in this process)")
     p.add_argument("--out", type=Path, default=None, metavar="DIR",
                    help="folder for comparison.csv and the figures (default: comparison.csv here, no figures)")
+    add_progress_flag(p)
     p.set_defaults(func=main)
 
 
@@ -68,7 +69,7 @@ def main(args: argparse.Namespace) -> int:
 
     out = out_dir(args.out)
     a, b = load_scenario(args.a), load_scenario(args.b)
-    c = compare(a, b, reps=args.reps, seed=args.seed, workers=args.workers)
+    c = compare(a, b, reps=args.reps, seed=args.seed, workers=args.workers, progress=args.progress)
     na, nb = c.names
     print(f"A: {na}  vs  B: {nb}: {args.reps} paired replications, seed {args.seed}; diff = B - A, "
           f"95% interval, paired t-test; * significant after Holm correction (alpha {c.alpha:g})")

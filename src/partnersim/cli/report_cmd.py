@@ -6,7 +6,7 @@ import argparse
 import shlex
 from pathlib import Path
 
-from partnersim.cli import nonneg_int, positive_int
+from partnersim.cli import add_progress_flag, nonneg_int, positive_int
 from partnersim.scenario import InputError, load_scenario
 
 __all__ = ["add_parser"]
@@ -28,6 +28,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--workers", type=positive_int, default=None, metavar="K",
                    help="worker processes (default: every core; 1 runs in this process)")
     p.add_argument("--title", default=None, help="page title (default: from the scenario names)")
+    add_progress_flag(p)
     p.set_defaults(func=main)
 
 
@@ -46,7 +47,7 @@ def main(args: argparse.Namespace) -> int:
     cmd = ["partnersim", "report", args.scenario, *(["--compare", args.compare] if args.compare else []),
            "--reps", str(args.reps), "--seed", str(args.seed), "--out", str(out)]
     page = build_report(a, b, reps=args.reps, seed=args.seed, workers=args.workers, title=args.title,
-                        command=shlex.join(cmd))
+                        command=shlex.join(cmd), progress=args.progress)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(page, encoding="utf-8")
     print(f"wrote {out} ({len(page) / 1e6:.1f} MB)")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from partnersim.cli import nonneg_int, positive_int
+from partnersim.cli import add_progress_flag, nonneg_int, positive_int
 from partnersim.model import METRICS
 from partnersim.run.ensemble import run_ensemble
 from partnersim.scenario import InputError, load_scenario
@@ -32,6 +32,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--workers", type=positive_int, default=None, metavar="K",
                    help="worker processes (default: every core; 1 runs in this process)")
     p.add_argument("--out", type=Path, default=None, metavar="DIR", help="folder for the output files")
+    add_progress_flag(p)
     p.set_defaults(func=main)
 
 
@@ -70,7 +71,7 @@ def main(args: argparse.Namespace) -> int:
     """Run the ensemble, print the table, write the files."""
     out = out_dir(args.out)
     sc = load_scenario(args.scenario)
-    ens = run_ensemble(sc, reps=args.reps, seed=args.seed, workers=args.workers)
+    ens = run_ensemble(sc, reps=args.reps, seed=args.seed, workers=args.workers, progress=args.progress)
     table = ens.summary()
     print(f"{sc.name}: {args.reps} replications, seed {args.seed}, {sc.horizon_days:g} days; "
           f"survival {ens.runs['survived'].mean():.0%}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from partnersim.cli import positive_int
+from partnersim.cli import add_progress_flag, positive_int
 
 __all__ = ["add_parser", "main"]
 
@@ -32,7 +32,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="runs per job (default: up to 50); does not change results")
     p.add_argument("--part-rows", type=positive_int, default=1000, metavar="N",
                    help="rows per Parquet part (default 1000); does not change results")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_progress_flag(p)
     p.set_defaults(func=main)
 
 
@@ -53,7 +53,7 @@ def main(args: argparse.Namespace) -> int:
           f"{planned} runs, seed {spec.seed}; executor {executor}{f' ({where})' if where else ''}; folder {out}",
           flush=True)
     res = sweep(spec, out, executor=executor, workers=args.workers, scheduler=args.scheduler,
-                progress=not args.no_progress, chunk_size=args.chunk_size, part_rows=args.part_rows)
+                progress=args.progress, chunk_size=args.chunk_size, part_rows=args.part_rows)
     rate = res.ran / res.seconds if res.seconds > 0 else 0.0
     print(f"{res.done} of {res.planned} runs stored ({res.ran} run now in {res.seconds:.1f} s, {rate:.0f} runs/s); "
           f"{res.failed} failed; dataset {res.folder / 'runs'}")

@@ -29,6 +29,7 @@ import pandas as pd
 
 from partnersim.model import COLUMN_UNITS, COLUMNS, METRICS
 from partnersim.run.executors import Executor, InProcessExecutor, default_workers, make_executor
+from partnersim.run.progress import progress_bar, show_progress
 from partnersim.run.simulate import METRIC_NAMES, as_scenario
 from partnersim.run.tasks import ChunkResult, RunChunk, run_chunk
 from partnersim.scenario import InputError, Scenario, dumps_scenario
@@ -348,8 +349,9 @@ def iter_ensemble(scenario: Scenario | str | Path, reps: int = 100, seed: int = 
     executor
         Use this executor instead of the local pool (it is not closed here).
     progress
-        A ``tqdm`` progress bar on standard error: ``True`` always, ``None`` when the run
-        takes more than about a second, ``False`` never.
+        A ``tqdm`` progress bar on standard error: ``True`` always, ``False`` never, ``None``
+        when the run takes more than about a second and standard error is a terminal (or
+        this is a Jupyter kernel): see :mod:`partnersim.run.progress`.
 
     Yields
     ------
@@ -431,12 +433,9 @@ def _iter_jobs(jobs: list[tuple[Scenario, int]], reps: int, workers: int | None,
 
 
 def _progress_bar(total: int, name: str, progress: bool | None) -> Any:
-    if progress is False or total == 0:
+    if total == 0 or not show_progress(progress):
         return None
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, desc=name, unit="run", delay=0.0 if progress else 1.0, leave=False,
-                dynamic_ncols=True)
+    return progress_bar(total, name, True, delay=0.0 if progress else 1.0, leave=False)
 
 
 def run_ensemble(scenario: Scenario | str | Path, reps: int = 100, seed: int = 0, workers: int | None = None,
@@ -456,8 +455,9 @@ def run_ensemble(scenario: Scenario | str | Path, reps: int = 100, seed: int = 0
         Processes (default: every core); ``1`` runs in this process. The result is the
         same whatever the number of workers.
     progress
-        ``None`` (default) shows a progress bar (terminal or notebook, on standard error)
-        once the run has taken more than a second; ``True`` at once; ``False`` never.
+        ``None`` (default) shows a progress bar on standard error once the run has taken
+        more than a second, if standard error is a terminal or this is a notebook (not in
+        logs or pipes); ``True`` at once, anywhere; ``False`` never.
     keep_series
         Keep the weekly time series (needed for :meth:`Ensemble.bands`).
     executor
