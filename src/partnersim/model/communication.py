@@ -124,7 +124,8 @@ def send(m: Model, sender: int, t: float) -> float:
             reply = cal.next_working(t)
     tr.adhoc_sent.append(t)
     tr.adhoc_hours.append((reply - t) * 24.0)
-    m.log("message", sender, round(t, 6), round(reply, 6))
+    if m.events is not None:
+        m.log("message", sender, round(t, 6), round(reply, 6))
     return reply
 
 

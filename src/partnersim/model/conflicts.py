@@ -93,7 +93,8 @@ def arise(m: Model, severity: float, flare_after: float) -> Conflict | None:
     c = Conflict(int(m.counts["conflicts_raised"]), env.now, severity)
     m.counts["conflicts_raised"] += 1
     st.latent.append(c)
-    m.log("conflict_arises", c.id, round(severity, 4))
+    if m.events is not None:
+        m.log("conflict_arises", c.id, round(severity, 4))
     if env.now + flare_after < m.horizon:
         env.timeout(flare_after).callbacks.append(lambda _ev: _flare(m, c))
     return c

@@ -154,7 +154,11 @@ class Model:
             on_arrival(t)
 
     def log(self, kind: str, *details: Any) -> None:
-        """Append an event to the trace (only when tracing)."""
+        """Append an event to the trace (only when tracing).
+
+        Hot call sites test ``m.events is not None`` first, so that the details (rounded
+        numbers) are not even built when not tracing.
+        """
         if self.events is not None:
             self.events.append((round(self.env.now, 6), kind, *details))
 
@@ -176,7 +180,8 @@ class Model:
                 return False
             st.fund -= amount
             st.spent += amount
-            self.log("pay", what, round(amount, 2), "fund")
+            if self.events is not None:
+                self.log("pay", what, round(amount, 2), "fund")
             return True
         separate = self.p.agreement.separate_budget
         crowd = self.p.dynamics.crowding_out
@@ -187,7 +192,8 @@ class Model:
             if not separate:
                 st.core_revenue[i] = max(0.0, st.core_revenue[i] - crowd * part)
         st.spent += amount
-        self.log("pay", what, round(amount, 2), round(shares[0], 4))
+        if self.events is not None:
+            self.log("pay", what, round(amount, 2), round(shares[0], 4))
         return True
 
     def add_hours(self, i: int, hours: float, weight: float = 1.0) -> None:
@@ -380,6 +386,10 @@ class Model:
         """Run to the horizon and return the :class:`RunOutput`."""
         self.start()
         self.env.run(until=self.horizon)
+        return self.finish()
+
+    def finish(self) -> RunOutput:
+        """Bring everything up to the horizon and summarise (after the event loop)."""
         self.grow_revenue(self.horizon)
         self.advance(self.horizon)
         self.open_changed()

@@ -180,7 +180,8 @@ def initiative(m: Model, origin: int, value: float, cost: float, hours: float,
             st.missed_recent += 1.0
             st.reliability_record = 0.9 * st.reliability_record
             st.customer_sat = 0.9 * st.customer_sat + 0.1 * 0.4
-            m.log("milestone_late")
+            if m.events is not None:
+                m.log("milestone_late")
             yield env.timeout(rng.exponential(p.dynamics.slip_days))
             if not st.active:
                 st.initiatives_active -= 1
@@ -188,7 +189,8 @@ def initiative(m: Model, origin: int, value: float, cost: float, hours: float,
         else:
             st.reliability_record = 0.9 * st.reliability_record + 0.1
             st.customer_sat = 0.9 * st.customer_sat + 0.1
-            m.log("milestone_on_time")
+            if m.events is not None:
+                m.log("milestone_on_time")
     st.initiatives_active -= 1
     need_per_month = hours / max(n * p.market.milestone_interval_days / DAYS_PER_MONTH, 1e-9)
     staffing = min(1.0, (m.hours_capacity[0] + m.hours_capacity[1]) / max(need_per_month, 1e-9))

@@ -81,7 +81,8 @@ def cadence(m: Model, kind: str):
         m.counts["meetings"] += 1
         clarity = 0.5 + 0.5 * m.p.agreement.goal_clarity  # explicit goals make meetings count
         st.alignment += gain * q * clarity * (1.0 - st.alignment)
-        m.log("meeting", kind, round(q, 3))
+        if m.events is not None:
+            m.log("meeting", kind, round(q, 3))
         if m.p.mechanisms.conflicts:
             for c in list(st.latent):
                 if rng.uniform() < surface * q:
