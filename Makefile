@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: install run test lint bench workshop notebooks system-deps clean
+.PHONY: install run test lint bench profile workshop notebooks system-deps clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,10 @@ lint: install
 
 bench: install
 	$(BIN)/python benchmarks/run.py
+
+## Where a model run's time goes (pyinstrument, sampling): call tree and own time per function.
+profile: install
+	$(BIN)/python benchmarks/profile.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

@@ -16,7 +16,11 @@ Sections
 --------
 run_cost  One 3-year baseline run in bare-event equivalents (run time / bare event time),
           events per run, time per event relative to a bare event; for the planned model
-          ("after") and the reference one-event-per-message traffic ("before").
+          ("after") and the reference one-event-per-message traffic ("before"). Then where
+          a run's time goes: set-up, SimPy's own scheduling of the run's events (each kind
+          of event the run processes, counted, times that kind's cost in a bare SimPy
+          program measured in the same process), the model's work in the event loop, and
+          the end-of-run summary.
 live      100 replications of the baseline on 2 workers, end to end as the explore
           notebook calls it (warm pool), and the time to the first partial result.
 scaling   Runs per second on 1 and 2 workers, interleaved; efficiency = r2 / (2 r1).
@@ -95,20 +99,134 @@ def time_runs(scenario: Any, runs: int, traffic: str, start: int = 0) -> float:
     return (time.perf_counter() - t) / runs
 
 
+def process_step_seconds(n: int) -> float:
+    """Seconds per SimPy step of starting and ending a process (``Initialize`` and ``Process`` events).
+
+    A parent process starts one child per tick; the child returns at once. The time per
+    tick, less one bare timeout event, is two steps: the child's start and its end.
+    """
+    env = simpy.Environment()
+
+    def child(env: simpy.Environment):
+        return
+        yield  # a generator that ends at its first step
+
+    def parent(env: simpy.Environment):
+        for _ in range(n):
+            yield env.timeout(1)
+            env.process(child(env))
+
+    env.process(parent(env))
+    t = time.perf_counter()
+    env.run()
+    return ((time.perf_counter() - t) / n - bare_event_seconds(n)) / 2.0
+
+
+def callback_event_seconds(n: int) -> float:
+    """Seconds per SimPy ``timeout`` event that calls a plain callback (no process resumed)."""
+    env = simpy.Environment()
+    left = [n]
+
+    def callback(_event: simpy.Event) -> None:
+        left[0] -= 1
+        if left[0]:
+            env.timeout(1).callbacks.append(callback)
+
+    env.timeout(1).callbacks.append(callback)
+    t = time.perf_counter()
+    env.run()
+    return (time.perf_counter() - t) / n
+
+
+class _KindCountingEnv(simpy.Environment):
+    """Counts the events it processes by kind: a process resumed, started, ended, or a callback."""
+
+    kinds: dict[str, int] = {}
+
+    def step(self) -> None:
+        event = self._queue[0][3]
+        if isinstance(event, simpy.events.Initialize):
+            kind = "start"
+        elif isinstance(event, simpy.Process):
+            kind = "end"
+        elif any(isinstance(getattr(cb, "__self__", None), simpy.Process) for cb in event.callbacks):
+            kind = "resume"
+        else:
+            kind = "callback"
+        _KindCountingEnv.kinds[kind] = _KindCountingEnv.kinds.get(kind, 0) + 1
+        super().step()
+
+
+def event_kinds_per_run(scenario: Any, runs: int) -> dict[str, float]:
+    """Mean number of events of each kind in one run (planned traffic)."""
+    original = model_core.simpy.Environment
+    model_core.simpy.Environment = _KindCountingEnv
+    _KindCountingEnv.kinds = {}
+    try:
+        for r in range(runs):
+            run_model(scenario, 0, r)
+    finally:
+        model_core.simpy.Environment = original
+    return {k: v / runs for k, v in sorted(_KindCountingEnv.kinds.items())}
+
+
+def phase_seconds(scenario: Any, runs: int, start: int = 0) -> dict[str, float]:
+    """Mean seconds per run in set-up, the event loop and the end-of-run summary."""
+    out = {"setup": 0.0, "loop": 0.0, "finish": 0.0}
+    for r in range(start, start + runs):
+        t0 = time.perf_counter()
+        m = model_core.Model(scenario, 0, r)
+        m.start()
+        t1 = time.perf_counter()
+        m.env.run(until=m.horizon)
+        t2 = time.perf_counter()
+        m.finish()
+        t3 = time.perf_counter()
+        out["setup"] += t1 - t0
+        out["loop"] += t2 - t1
+        out["finish"] += t3 - t2
+    return {k: v / runs for k, v in out.items()}
+
+
 # -- sections ----------------------------------------------------------------------------
 def bench_run_cost(quick: bool) -> dict[str, Any]:
     sc = load_scenario("baseline")
     rounds, runs, bare_n = (2, 5, 20_000) if quick else (7, 30, 200_000)
     run_model(sc, 0, 0)  # warm imports and caches
-    bare, after, before = [], [], []
-    for k in range(rounds):  # interleaved, so that load changes hit all three alike
-        bare.append(bare_event_seconds(bare_n))
+    bare, after, before, units, phases = [], [], [], [], []
+    for k in range(rounds):  # interleaved, so that load changes hit all alike
+        b = bare_event_seconds(bare_n)
+        bare.append(b)
         after.append(time_runs(sc, runs, "planned", k * runs))
         before.append(time_runs(sc, runs, "process", k * runs))
+        phases.append({name: v / b for name, v in phase_seconds(sc, runs, k * runs).items()})
+        units.append({"resume": 1.0, "start": process_step_seconds(bare_n // 4) / b,
+                      "callback": callback_event_seconds(bare_n) / b})
     b = statistics.median(bare)
     ta, tb = statistics.median(after), statistics.median(before)
     ea = events_per_run(sc, 10 if quick else 50, "planned")
     eb = events_per_run(sc, 10 if quick else 50, "process")
+    # where the time of one run goes, in bare-event equivalents (medians over the rounds)
+    kinds = event_kinds_per_run(sc, 10 if quick else 50)
+    unit = {name: statistics.median(u[name] for u in units) for name in units[0]}
+    unit["end"] = unit["start"]
+    phase = {name: statistics.median(p[name] for p in phases) for name in phases[0]}
+    scheduling = sum(n * unit[kind] for kind, n in kinds.items())
+    n_events = sum(kinds.values())
+    breakdown = {
+        "events_by_kind": kinds,
+        "bare_equivalents_per_event_of_kind": unit,
+        "setup": phase["setup"],
+        "simpy_scheduling": scheduling,
+        "model_work_in_loop": phase["loop"] - scheduling,
+        "finish": phase["finish"],
+        "per_event": {
+            "simpy_scheduling": scheduling / n_events,
+            "model_work_in_loop": (phase["loop"] - scheduling) / n_events,
+            "setup_and_finish": (phase["setup"] + phase["finish"]) / n_events,
+            "all": (phase["setup"] + phase["loop"] + phase["finish"]) / n_events,
+        },
+    }
     return {
         "bare_event_us": b * 1e6,
         "after": {"run_ms": ta * 1e3, "bare_event_equivalents": ta / b, "events_per_run": ea,
@@ -116,6 +234,7 @@ def bench_run_cost(quick: bool) -> dict[str, Any]:
         "before": {"run_ms": tb * 1e3, "bare_event_equivalents": tb / b, "events_per_run": eb,
                    "per_event_vs_bare": tb / eb / b},
         "speedup": tb / ta,
+        "breakdown": breakdown,
     }
 
 
@@ -305,6 +424,19 @@ def table(results: dict[str, Any]) -> str:
              f"{rc['before']['per_event_vs_bare']:.1f}x", "target <= 2x"),
             ("one run, after / before", f"{rc['after']['run_ms']:.2f} / {rc['before']['run_ms']:.2f} ms", ""),
         ]
+        bd = rc.get("breakdown")
+        if bd:
+            pe = bd["per_event"]
+            kinds = ", ".join(f"{k} {v:.0f}" for k, v in bd["events_by_kind"].items())
+            rows += [
+                ("where a run's time goes (bare-event equivalents):", "", ""),
+                ("  set-up (streams, calendars, planned traffic)", f"{bd['setup']:,.0f}", ""),
+                ("  SimPy scheduling of the run's events", f"{bd['simpy_scheduling']:,.0f}", kinds),
+                ("  model work in the event loop", f"{bd['model_work_in_loop']:,.0f}", ""),
+                ("  end-of-run summary", f"{bd['finish']:,.0f}", ""),
+                ("  per event: SimPy / model / set-up and summary", f"{pe['simpy_scheduling']:.2f} / "
+                 f"{pe['model_work_in_loop']:.2f} / {pe['setup_and_finish']:.2f}", f"all {pe['all']:.1f}x"),
+            ]
     lv = results.get("live")
     if lv:
         rows.append((f"live ensemble, {lv['reps']} reps on 2 workers (warm)", f"{lv['warm_s']:.3f} s", "target < 1 s"))

@@ -32,6 +32,22 @@ def test_benchmarks_quick_mode_runs_every_section_and_writes_json(tmp_path):
     sizes = [v for v in data["memory"].values() if isinstance(v, dict)]
     assert len(sizes) == 2 and all(v["exit_code"] == 0 and v["stored_bytes_per_run"] > 0 for v in sizes)
     assert "run cost, after" in res.stdout  # the table
+    # the breakdown classifies every event the run processes (same runs as events_per_run)
+    bd = rc["breakdown"]
+    assert sum(bd["events_by_kind"].values()) == pytest.approx(rc["after"]["events_per_run"])
+    assert set(bd["events_by_kind"]) <= {"resume", "start", "end", "callback"}
+    assert "SimPy scheduling" in res.stdout
+
+
+def test_profile_script_prints_the_model_tree_and_own_times(tmp_path):
+    html = tmp_path / "profile.html"
+    res = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "profile.py"), "--runs", "5",
+                          "--html", str(html)], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr[-3000:]
+    tree, _, flat = res.stdout.partition("own time per function")
+    assert "Model.weekly" in tree and "run_model" in tree
+    assert "advance" in flat and "%" in flat
+    assert html.stat().st_size > 1000
 
 
 def test_benchmarks_reject_an_unknown_section():
