@@ -18,6 +18,8 @@ Nothing here changes global state at import (no start-method setting).
 from __future__ import annotations
 
 import atexit
+import contextlib
+import logging
 import multiprocessing
 import os
 from abc import ABC, abstractmethod
@@ -124,12 +126,20 @@ class LocalPoolExecutor(Executor):
 
 
 class DaskExecutor(Executor):
-    """Run tasks on Dask: an existing scheduler (``address``) or a loopback LocalCluster."""
+    """Run tasks on Dask: an existing scheduler (``address``) or a loopback LocalCluster.
+
+    :meth:`close` is orderly and quiet: it cancels the tasks this executor submitted and has
+    not yet handed back, closes the client, then the LocalCluster it started (never a cluster
+    given by ``address``), with the ``distributed`` loggers' shutdown warnings (cancelled
+    tasks, workers still busy and killed) held back; calling it again does nothing.
+    """
 
     def __init__(self, address: str | None = None, workers: int | None = None) -> None:
         from distributed import Client, LocalCluster
 
         self._cluster = None
+        self._closed = False
+        self._futures: set[Any] = set()  # submitted, not yet handed back
         if address:
             self._client = Client(address)
         else:
@@ -144,6 +154,11 @@ class DaskExecutor(Executor):
         """The ``distributed.Client``."""
         return self._client
 
+    def _submit(self, fn: Callable[[Any], Any], task: Any) -> Any:
+        fut = self._client.submit(fn, task, pure=False)
+        self._futures.add(fut)
+        return fut
+
     def map_unordered(self, fn: Callable[[Any], Any], tasks: Sequence[Any]) -> Iterator[tuple[int, Any]]:
         from distributed import as_completed
 
@@ -151,28 +166,80 @@ class DaskExecutor(Executor):
         it = iter(enumerate(tasks))
         index: dict[Any, int] = {}
         ac = as_completed()
-        for _ in range(limit):
-            nxt = next(it, None)
-            if nxt is None:
-                break
-            fut = self._client.submit(fn, nxt[1], pure=False)
-            index[fut.key] = nxt[0]
-            ac.add(fut)
-        for fut in ac:
-            idx = index.pop(fut.key)
-            result = fut.result()  # re-raises a task's error; retried on lost workers by Dask
-            fut.release()
-            nxt = next(it, None)
-            if nxt is not None:
-                new = self._client.submit(fn, nxt[1], pure=False)
-                index[new.key] = nxt[0]
-                ac.add(new)
-            yield idx, result
+        try:
+            for _ in range(limit):
+                nxt = next(it, None)
+                if nxt is None:
+                    break
+                fut = self._submit(fn, nxt[1])
+                index[fut.key] = nxt[0]
+                ac.add(fut)
+            for fut in ac:
+                idx = index.pop(fut.key)
+                result = fut.result()  # re-raises a task's error; retried on lost workers by Dask
+                self._futures.discard(fut)
+                fut.release()
+                nxt = next(it, None)
+                if nxt is not None:
+                    new = self._submit(fn, nxt[1])
+                    index[new.key] = nxt[0]
+                    ac.add(new)
+                yield idx, result
+        finally:  # stopped early (an error, Ctrl-C, a generator closed): drop what is still queued
+            left = [f for f in self._futures if f.key in index]
+            if left and not self._closed:
+                self._futures.difference_update(left)
+                with contextlib.suppress(Exception):
+                    self._client.cancel(left)
 
     def close(self) -> None:
-        self._client.close()
-        if self._cluster is not None:
-            self._cluster.close()
+        """Cancel outstanding tasks, close the client, then the LocalCluster; quietly, once."""
+        if self._closed:
+            return
+        self._closed = True
+        with _quiet_loggers("distributed"):
+            try:
+                if self._cluster is not None and self._futures:
+                    # our own workers are going away: keep their cancelled-task warnings out of stderr
+                    with contextlib.suppress(Exception):
+                        self._client.run(_quiet_loggers_for_good, "distributed")
+                if self._futures:
+                    with contextlib.suppress(Exception):
+                        self._client.cancel(list(self._futures))
+                    self._futures.clear()
+            finally:
+                try:
+                    self._client.close()
+                finally:
+                    if self._cluster is not None:
+                        self._cluster.close()
+
+
+def _distributed_loggers(prefix: str) -> list[logging.Logger]:
+    names = [n for n in list(logging.root.manager.loggerDict) if n == prefix or n.startswith(prefix + ".")]
+    return [logging.getLogger(prefix), *(logging.getLogger(n) for n in names if n != prefix)]
+
+
+@contextlib.contextmanager
+def _quiet_loggers(prefix: str, level: int = logging.ERROR) -> Iterator[None]:
+    """Raise the ``prefix`` loggers (and their children) to ``level`` for a while, then restore them."""
+    loggers = _distributed_loggers(prefix)
+    saved = [(lg, lg.level) for lg in loggers]
+    for lg in loggers:
+        if lg.getEffectiveLevel() < level:
+            lg.setLevel(level)
+    try:
+        yield
+    finally:
+        for lg, old in saved:
+            lg.setLevel(old)
+
+
+def _quiet_loggers_for_good(prefix: str, level: int = logging.ERROR) -> None:
+    """On a worker that is about to be shut down: raise the ``prefix`` loggers to ``level``."""
+    for lg in _distributed_loggers(prefix):
+        if lg.getEffectiveLevel() < level:
+            lg.setLevel(level)
 
 
 def make_executor(kind: str = "local", workers: int | None = None, scheduler: str | None = None) -> Executor:
