@@ -22,8 +22,9 @@ import contextlib
 import logging
 import multiprocessing
 import os
+import threading
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Any
 
@@ -74,6 +75,7 @@ class InProcessExecutor(Executor):
 
 
 _POOLS: dict[int, ProcessPoolExecutor] = {}
+_WARM: set[int] = set()  # pools (by worker count) that have returned a result: their workers are up
 
 
 def _get_pool(workers: int) -> ProcessPoolExecutor:
@@ -88,6 +90,7 @@ def _get_pool(workers: int) -> ProcessPoolExecutor:
 
 def shutdown_pools() -> None:
     """Shut down the cached local process pools."""
+    _WARM.clear()
     while _POOLS:
         _, pool = _POOLS.popitem()
         pool.shutdown(wait=True, cancel_futures=True)
@@ -97,32 +100,106 @@ atexit.register(shutdown_pools)
 
 
 class LocalPoolExecutor(Executor):
-    """A local process pool (reused across calls); at most ``2 x workers`` tasks in flight."""
+    """A local process pool (reused across calls); at most ``2 x workers`` tasks in flight.
+
+    The first call in a process runs tasks in this process while the pool starts, so a
+    notebook's first ensemble does not wait for process start-up.
+    """
 
     def __init__(self, workers: int | None = None) -> None:
         self.workers = int(workers) if workers else default_workers()
 
     def map_unordered(self, fn: Callable[[Any], Any], tasks: Sequence[Any]) -> Iterator[tuple[int, Any]]:
+        if self.workers not in _WARM and len(tasks) > 1:
+            yield from self._map_while_starting(fn, tasks)
+        else:
+            yield from self._map_on_pool(fn, tasks, range(len(tasks)), {})
+
+    def _map_on_pool(self, fn: Callable[[Any], Any], tasks: Sequence[Any], todo: Iterable[int],
+                     pending: dict[Future, int]) -> Iterator[tuple[int, Any]]:
+        """Tasks ``todo`` on the pool, at most ``2 x workers`` in flight (plus ``pending``, already submitted)."""
         pool = _get_pool(self.workers)
-        pending: dict[Future, int] = {}
-        it = iter(enumerate(tasks))
+        it = iter(todo)
         limit = 2 * self.workers
         try:
             while True:
                 while len(pending) < limit:
-                    nxt = next(it, None)
-                    if nxt is None:
+                    idx = next(it, None)
+                    if idx is None:
                         break
-                    pending[pool.submit(fn, nxt[1])] = nxt[0]
+                    pending[pool.submit(fn, tasks[idx])] = idx
                 if not pending:
                     return
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for fut in done:
                     idx = pending.pop(fut)
-                    yield idx, fut.result()
+                    result = fut.result()
+                    _WARM.add(self.workers)
+                    yield idx, result
         finally:
             for fut in pending:
                 fut.cancel()
+
+    def _map_while_starting(self, fn: Callable[[Any], Any], tasks: Sequence[Any]) -> Iterator[tuple[int, Any]]:
+        """The first call in a process: run tasks here while the pool starts (about half a second).
+
+        Starting a forkserver pool blocks the first ``submit`` while the server imports the
+        model; a thread does that and hands the pool the first ``workers`` tasks, while this
+        process runs tasks from the other end of the list. Once the pool has returned a
+        result, the rest go to the pool as usual. Every task is a pure function of its
+        arguments, so where it runs changes nothing but the time.
+        """
+        n = len(tasks)
+        lock = threading.Lock()
+        span = [0, n]  # tasks not yet claimed: the pool claims from the front, this process from the back
+        pending: dict[Future, int] = {}
+        failure: list[BaseException] = []
+        closed = threading.Event()
+
+        def start_pool() -> None:
+            try:
+                pool = _get_pool(self.workers)
+                for _ in range(self.workers):
+                    with lock:
+                        if closed.is_set() or span[0] >= span[1]:
+                            break
+                        idx = span[0]
+                        span[0] += 1
+                    fut = pool.submit(fn, tasks[idx])  # the first one waits for the forkserver
+                    with lock:
+                        pending[fut] = idx
+            except BaseException as exc:  # re-raised below, in the caller's thread
+                failure.append(exc)
+            if closed.is_set():
+                with lock:
+                    for fut in pending:
+                        fut.cancel()
+
+        starter = threading.Thread(target=start_pool, name="partnersim-pool-start", daemon=True)
+        starter.start()
+        try:
+            while True:
+                with lock:
+                    warm = any(f.done() for f in pending)
+                    idx = None
+                    if not warm and span[0] < span[1]:
+                        span[1] -= 1
+                        idx = span[1]
+                if idx is None:
+                    break
+                yield idx, fn(tasks[idx])
+            starter.join()
+            if failure:
+                raise failure[0]
+            with lock:
+                rest = range(span[0], span[1])
+                span[0] = span[1]
+            yield from self._map_on_pool(fn, tasks, rest, pending)
+        finally:
+            closed.set()
+            with lock:
+                for fut in pending:
+                    fut.cancel()
 
 
 class DaskExecutor(Executor):
