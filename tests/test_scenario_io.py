@@ -133,3 +133,17 @@ def test_unreadable_files_name_the_file(tmp_path):
     latin.write_bytes(b'name = "caf\xe9"\n')
     with pytest.raises(InputError, match="not UTF-8"):
         load_scenario(latin)
+
+
+def test_read_toml_bytes_returns_the_exact_bytes_it_parsed(tmp_path):
+    import tomllib
+
+    from partnersim.scenario import InputError, read_toml_bytes
+
+    f = tmp_path / "s.toml"
+    f.write_bytes('# café\nhorizon_days = 365\n[market]\nshifts_per_year = 2.0\n'.encode())
+    data, raw = read_toml_bytes(f)
+    assert raw == f.read_bytes()
+    assert data == tomllib.loads(raw.decode("utf-8")) == {"horizon_days": 365, "market": {"shifts_per_year": 2.0}}
+    with pytest.raises(InputError, match="file not found"):
+        read_toml_bytes(tmp_path / "missing.toml")

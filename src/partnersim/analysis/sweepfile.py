@@ -45,7 +45,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from partnersim.scenario import InputError, Scenario, find_scenario_file, load_scenario, read_toml, with_changes
+from partnersim.scenario import InputError, Scenario, find_scenario_file, load_scenario, read_toml_bytes, with_changes
 from partnersim.scenario.io import format_validation_error, scenario_from_dict
 
 __all__ = ["DESIGN_KINDS", "DesignSpec", "Parameter", "SweepSpec", "load_sweep", "sweep_from_dict", "field_kind"]
@@ -389,7 +389,6 @@ def load_sweep(path: str | Path) -> SweepSpec:
         With a one-line message naming the file and the field.
     """
     p = find_scenario_file(path)
-    data = read_toml(p)
-    raw = p.read_bytes()
+    data, raw = read_toml_bytes(p)  # one read: the hash is of the text parsed
     return sweep_from_dict(data, str(path), p.resolve().parent, sha256=hashlib.sha256(raw).hexdigest(),
                            text=raw.decode("utf-8"))

@@ -7,6 +7,7 @@ from partnersim.scenario.io import (
     find_scenario_file,
     load_scenario,
     read_toml,
+    read_toml_bytes,
     save_scenario,
     scenario_from_dict,
 )
@@ -29,6 +30,7 @@ __all__ = [
     "find_scenario_file",
     "load_scenario",
     "read_toml",
+    "read_toml_bytes",
     "save_scenario",
     "scenario_from_dict",
     "with_changes",

@@ -19,6 +19,7 @@ __all__ = [
     "save_scenario",
     "dumps_scenario",
     "read_toml",
+    "read_toml_bytes",
     "format_validation_error",
     "bundled_dir",
     "find_scenario_file",
@@ -61,9 +62,18 @@ def find_scenario_file(path: str | Path) -> Path:
 
 def read_toml(path: str | Path) -> dict[str, Any]:
     """Read a TOML file; missing or malformed files raise :class:`InputError`."""
+    return read_toml_bytes(path)[0]
+
+
+def read_toml_bytes(path: str | Path) -> tuple[dict[str, Any], bytes]:
+    """Read a TOML file once: its parsed content and the exact bytes parsed (for hashing).
+
+    Missing, unreadable, non-UTF-8 or malformed files raise :class:`InputError`.
+    """
     p = Path(path)
     try:
-        text = p.read_bytes().decode("utf-8")
+        raw = p.read_bytes()
+        text = raw.decode("utf-8")
     except FileNotFoundError:
         raise InputError(str(path), None, "file not found") from None
     except IsADirectoryError:
@@ -73,7 +83,7 @@ def read_toml(path: str | Path) -> dict[str, Any]:
     except OSError as e:
         raise InputError(str(path), None, e.strerror or str(e)) from None
     try:
-        return tomllib.loads(text)
+        return tomllib.loads(text), raw
     except tomllib.TOMLDecodeError as e:
         raise InputError(str(path), None, f"malformed TOML: {e}") from None
 
