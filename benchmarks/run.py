@@ -24,7 +24,8 @@ run_cost  One 3-year baseline run in bare-event equivalents (run time / bare eve
 live      100 replications of the baseline on 2 workers, end to end as the explore
           notebook calls it (warm pool), and the time to the first partial result.
 scaling   Runs per second on 1 and 2 workers, interleaved, 5 rounds; efficiency = median over rounds of r2 / (2 r1).
-          Dask LocalCluster against the local pool on the same sweep.
+          Dask LocalCluster against the local pool on the same 2,000-run sweep, both warm:
+          5 rounds, the two back to back in alternating order; the median of the ratios.
 memory    Peak RSS (process tree) of sweeps of 10,000 and 100,000 runs, stored bytes per run.
 """
 
@@ -371,15 +372,17 @@ def _dask_vs_local(quick: bool) -> dict[str, Any]:
             for name, ex in (("local", local), ("dask", dask)):
                 sweep(file, folder / f"warm_{name}", executor=ex, progress=False)
             times: dict[str, list[float]] = {"local": [], "dask": []}
-            for k in range(1 if quick else 3):
-                for name, ex in (("local", local), ("dask", dask)):
+            for k in range(1 if quick else 5):
+                order = (("local", local), ("dask", dask)) if k % 2 == 0 else (("dask", dask), ("local", local))
+                for name, ex in order:
                     t = time.perf_counter()
                     sweep(file, folder / f"{name}_{k}", executor=ex, progress=False)
                     times[name].append(time.perf_counter() - t)
         finally:
             dask.close()
         out["local_s"], out["dask_s"] = statistics.median(times["local"]), statistics.median(times["dask"])
-        out["dask_over_local"] = out["dask_s"] / out["local_s"]
+        # median of each round's own ratio (the two sweeps back to back, alternating which goes first)
+        out["dask_over_local"] = statistics.median(d / lo for lo, d in zip(times["local"], times["dask"], strict=True))
         for executor in ("local", "dask"):
             secs, _, _, code = _peak_memory_of([*_cli(), "sweep", str(file), "--out", str(folder / f"cli_{executor}"),
                                                 "--executor", executor, "--workers", "2", "--no-progress"])
