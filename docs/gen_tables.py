@@ -29,14 +29,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel
-
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT / "src") not in sys.path:  # run from a checkout without installing
     sys.path.insert(0, str(ROOT / "src"))
 
 from partnersim.model import COLUMN_UNITS, MECHANISM_STREAMS, METRICS  # noqa: E402
-from partnersim.scenario import Scenario, field_units  # noqa: E402
+from partnersim.scenario import Scenario, field_units, leaf_fields  # noqa: E402
 
 __all__ = ["SEED_SOURCES", "BLOCKS", "MODEL_MD", "parameter_rows", "render", "update", "check", "main"]
 
@@ -201,27 +199,20 @@ def parameter_rows() -> list[dict[str, str]]:
     units = field_units()
     default = Scenario()
     rows: list[dict[str, str]] = []
-
-    def walk(model: type[BaseModel], value: BaseModel, prefix: str) -> None:
-        for name, info in model.model_fields.items():
-            ann = info.annotation
-            sub = getattr(value, name)
-            if isinstance(ann, type) and issubclass(ann, BaseModel):
-                walk(ann, sub, f"{prefix}{name}.")
-                continue
-            path = f"{prefix}{name}"
-            unit, desc = units.get(path, ("", info.description or ""))
-            rows.append({
-                "path": path,
-                "unit": unit,
-                "default": _default(sub),
-                "bounds": _bounds(info),
-                "description": desc,
-                "seed": seed_source(path),
-                "section": prefix.split(".")[0] if prefix else "",
-            })
-
-    walk(Scenario, default, "")
+    for path, info in leaf_fields().items():
+        value: Any = default
+        for key in path.split("."):
+            value = getattr(value, key)
+        unit, desc = units.get(path, ("", info.description or ""))
+        rows.append({
+            "path": path,
+            "unit": unit,
+            "default": _default(value),
+            "bounds": _bounds(info),
+            "description": desc,
+            "seed": seed_source(path),
+            "section": path.split(".")[0] if "." in path else "",
+        })
     return rows
 
 

@@ -45,7 +45,15 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from partnersim.scenario import InputError, Scenario, find_scenario_file, load_scenario, read_toml_bytes, with_changes
+from partnersim.scenario import (
+    InputError,
+    Scenario,
+    find_scenario_file,
+    leaf_fields,
+    load_scenario,
+    read_toml_bytes,
+    with_changes,
+)
 from partnersim.scenario.io import format_validation_error, scenario_from_dict
 
 __all__ = ["DESIGN_KINDS", "DesignSpec", "Parameter", "SweepSpec", "load_sweep", "sweep_from_dict", "field_kind"]
@@ -171,18 +179,8 @@ class SweepSpec:
 
 
 def _leaf_fields() -> dict[str, Any]:
-    out: dict[str, Any] = {}
-
-    def walk(model: type[BaseModel], prefix: str) -> None:
-        for name, info in model.model_fields.items():
-            ann = info.annotation
-            if isinstance(ann, type) and issubclass(ann, BaseModel):
-                walk(ann, f"{prefix}{name}.")
-            else:
-                out[f"{prefix}{name}"] = ann
-
-    walk(Scenario, "")
-    return out
+    """Every scenario leaf path and its annotation (the type a sweep value must fit)."""
+    return {path: info.annotation for path, info in leaf_fields().items()}
 
 
 def field_kind(annotation: Any) -> str:

@@ -16,6 +16,7 @@ from partnersim.scenario.schema import (
     FUNDING_RULES,
     Scenario,
     field_units,
+    leaf_fields,
     with_changes,
 )
 
@@ -28,6 +29,7 @@ __all__ = [
     "dumps_scenario",
     "field_units",
     "find_scenario_file",
+    "leaf_fields",
     "load_scenario",
     "read_toml",
     "read_toml_bytes",

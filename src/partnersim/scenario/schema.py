@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic.fields import FieldInfo
 
 __all__ = [
     "Partner",
@@ -31,6 +32,7 @@ __all__ = [
     "ATTRIBUTION_RULES",
     "with_changes",
     "field_units",
+    "leaf_fields",
 ]
 
 FUNDING_RULES = ("equal", "capacity", "benefit", "fund")
@@ -364,18 +366,26 @@ def with_changes(scenario: Scenario, changes: dict[str, Any]) -> Scenario:
     return Scenario.model_validate(data)
 
 
-def field_units() -> dict[str, tuple[str, str]]:
-    """Map every dotted leaf path of :class:`Scenario` to ``(unit, description)``."""
-    out: dict[str, tuple[str, str]] = {}
+def leaf_fields(model: type[BaseModel] | None = None) -> dict[str, FieldInfo]:
+    """Every dotted leaf path of ``model`` (default :class:`Scenario`) and its pydantic field, in order."""
+    out: dict[str, FieldInfo] = {}
 
-    def walk(model: type[BaseModel], prefix: str) -> None:
-        for name, info in model.model_fields.items():
+    def walk(m: type[BaseModel], prefix: str) -> None:
+        for name, info in m.model_fields.items():
             ann = info.annotation
             if isinstance(ann, type) and issubclass(ann, BaseModel):
                 walk(ann, f"{prefix}{name}.")
             else:
-                extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
-                out[f"{prefix}{name}"] = (str(extra.get("unit", "")), info.description or "")
+                out[f"{prefix}{name}"] = info
 
-    walk(Scenario, "")
+    walk(model or Scenario, "")
+    return out
+
+
+def field_units() -> dict[str, tuple[str, str]]:
+    """Map every dotted leaf path of :class:`Scenario` to ``(unit, description)``."""
+    out: dict[str, tuple[str, str]] = {}
+    for path, info in leaf_fields().items():
+        extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+        out[path] = (str(extra.get("unit", "")), info.description or "")
     return out
