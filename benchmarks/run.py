@@ -71,27 +71,6 @@ def bare_event_seconds(n: int) -> float:
     return (time.perf_counter() - t) / n
 
 
-class _CountingEnv(simpy.Environment):
-    steps = 0
-
-    def step(self) -> None:
-        _CountingEnv.steps += 1
-        super().step()
-
-
-def events_per_run(scenario: Any, runs: int, traffic: str) -> float:
-    """Mean number of events SimPy processes in one run."""
-    original = model_core.simpy.Environment
-    model_core.simpy.Environment = _CountingEnv
-    _CountingEnv.steps = 0
-    try:
-        for r in range(runs):
-            run_model(scenario, 0, r, traffic=traffic)
-    finally:
-        model_core.simpy.Environment = original
-    return _CountingEnv.steps / runs
-
-
 def time_runs(scenario: Any, runs: int, traffic: str, start: int = 0) -> float:
     """Mean seconds per run over ``runs`` replications."""
     t = time.perf_counter()
@@ -139,36 +118,41 @@ def callback_event_seconds(n: int) -> float:
     return (time.perf_counter() - t) / n
 
 
-class _KindCountingEnv(simpy.Environment):
-    """Counts the events it processes by kind: a process resumed, started, ended, or a callback."""
+def event_kind(event: simpy.Event) -> str:
+    """What processing ``event`` does: start a process, end one, resume one, or call callbacks."""
+    if isinstance(event, simpy.events.Initialize):
+        return "start"
+    if isinstance(event, simpy.Process):
+        return "end"
+    if any(isinstance(getattr(cb, "__self__", None), simpy.Process) for cb in event.callbacks):
+        return "resume"
+    return "callback"
 
-    kinds: dict[str, int] = {}
+
+class KindCountingEnv(simpy.Environment):
+    """A SimPy environment that counts the events it processes by :func:`event_kind`."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.kinds: dict[str, int] = {}
 
     def step(self) -> None:
-        event = self._queue[0][3]
-        if isinstance(event, simpy.events.Initialize):
-            kind = "start"
-        elif isinstance(event, simpy.Process):
-            kind = "end"
-        elif any(isinstance(getattr(cb, "__self__", None), simpy.Process) for cb in event.callbacks):
-            kind = "resume"
-        else:
-            kind = "callback"
-        _KindCountingEnv.kinds[kind] = _KindCountingEnv.kinds.get(kind, 0) + 1
+        if self._queue:  # (an empty queue: SimPy's step raises EmptySchedule, which ends run())
+            kind = event_kind(self._queue[0][3])
+            self.kinds[kind] = self.kinds.get(kind, 0) + 1
         super().step()
 
 
-def event_kinds_per_run(scenario: Any, runs: int) -> dict[str, float]:
-    """Mean number of events of each kind in one run (planned traffic)."""
-    original = model_core.simpy.Environment
-    model_core.simpy.Environment = _KindCountingEnv
-    _KindCountingEnv.kinds = {}
-    try:
-        for r in range(runs):
-            run_model(scenario, 0, r)
-    finally:
-        model_core.simpy.Environment = original
-    return {k: v / runs for k, v in sorted(_KindCountingEnv.kinds.items())}
+def event_kinds_per_run(scenario: Any, runs: int, traffic: str = "planned") -> dict[str, float]:
+    """Mean number of events of each kind SimPy processes in one run."""
+    total: dict[str, int] = {}
+    for r in range(runs):
+        m = model_core.Model(scenario, 0, r, traffic=traffic)
+        m.env = KindCountingEnv()
+        m.run()
+        for kind, n in m.env.kinds.items():
+            total[kind] = total.get(kind, 0) + n
+    return {k: v / runs for k, v in sorted(total.items())}
 
 
 def phase_seconds(scenario: Any, runs: int, start: int = 0) -> dict[str, float]:
@@ -205,15 +189,15 @@ def bench_run_cost(quick: bool) -> dict[str, Any]:
                       "callback": callback_event_seconds(bare_n) / b})
     b = statistics.median(bare)
     ta, tb = statistics.median(after), statistics.median(before)
-    ea = events_per_run(sc, 10 if quick else 50, "planned")
-    eb = events_per_run(sc, 10 if quick else 50, "process")
+    kinds = event_kinds_per_run(sc, 10 if quick else 50, "planned")
+    ea = sum(kinds.values())
+    eb = sum(event_kinds_per_run(sc, 10 if quick else 50, "process").values())
     # where the time of one run goes, in bare-event equivalents (medians over the rounds)
-    kinds = event_kinds_per_run(sc, 10 if quick else 50)
     unit = {name: statistics.median(u[name] for u in units) for name in units[0]}
     unit["end"] = unit["start"]
     phase = {name: statistics.median(p[name] for p in phases) for name in phases[0]}
     scheduling = sum(n * unit[kind] for kind, n in kinds.items())
-    n_events = sum(kinds.values())
+    n_events = ea
     breakdown = {
         "events_by_kind": kinds,
         "bare_equivalents_per_event_of_kind": unit,
