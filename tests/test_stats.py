@@ -8,6 +8,8 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from partnersim import load_scenario
 from partnersim.analysis import stats
@@ -81,3 +83,26 @@ def test_ensemble_summary_clips_to_the_range():
 def test_docstring_examples():
     result = doctest.testmod(stats)
     assert result.failed == 0 and result.attempted > 0
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    values=st.lists(st.floats(-1e3, 1e3), min_size=2, max_size=60),
+    level=st.sampled_from([0.8, 0.9, 0.95, 0.99, 0.999]),
+)
+def test_intervals_match_scipy_stats(values, level):
+    """The intervals use scipy.special (light to import); they equal scipy.stats' t and normal ones."""
+    from scipy import stats as sps
+
+    from partnersim.analysis.compare import _t_interval
+
+    x = np.array(values)
+    n = x.size
+    se = float(x.std(ddof=1)) / math.sqrt(n)
+    m, lo, hi, _ = mean_ci(x, level=level)
+    h = float(sps.t.ppf(0.5 + level / 2.0, n - 1)) * se
+    assert (lo, hi) == (m - h, m + h)
+    if se > 0:
+        lo2, hi2, p = _t_interval(m, se, n - 1, level)
+        assert (lo2, hi2) == (m - h, m + h)
+        assert p == float(2.0 * sps.t.sf(abs(m / se), n - 1))

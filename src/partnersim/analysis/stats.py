@@ -14,7 +14,7 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special  # t and normal quantiles; scipy.stats takes ~0.6 s more to import
 
 from partnersim.model import METRICS
 
@@ -98,7 +98,7 @@ def mean_ci(
     if n < 2:
         return (m, math.nan, math.nan, n)
     se = float(x.std(ddof=1)) / math.sqrt(n)
-    h = float(stats.t.ppf(0.5 + level / 2.0, n - 1)) * se
+    h = float(special.stdtrit(n - 1, 0.5 + level / 2.0)) * se  # = scipy.stats.t.ppf
     lo, hi = m - h, m + h
     if bounds is not None:
         low, high = bounds

@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 __all__ = ["KM_COLUMNS", "kaplan_meier", "survival_at"]
 
@@ -60,7 +60,7 @@ def kaplan_meier(durations: np.ndarray | pd.Series, observed: np.ndarray | pd.Se
     n = t.size
     times = np.unique(t)
     rows = [(0.0, n, 0, 0, 1.0, math.nan, math.nan)]
-    z = float(stats.norm.ppf(0.5 + level / 2.0))
+    z = float(special.ndtri(0.5 + level / 2.0))  # = scipy.stats.norm.ppf
     s, greenwood = 1.0, 0.0
     for u in times:
         at_risk = int(np.count_nonzero(t >= u))
