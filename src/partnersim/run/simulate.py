@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from partnersim.model import COLUMNS, METRICS, run_model
 from partnersim.scenario import Scenario, load_scenario
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd  # imported on use: worker processes and `import partnersim` need no pandas
 
 __all__ = ["RunResult", "simulate", "run_summary", "as_scenario", "METRIC_NAMES"]
 
@@ -53,6 +55,8 @@ class RunResult:
     @property
     def timeseries(self) -> pd.DataFrame:
         """The weekly time series as a DataFrame indexed by ``day``."""
+        import pandas as pd
+
         return pd.DataFrame(self.series, columns=list(COLUMNS)).set_index("day")
 
 
