@@ -68,3 +68,41 @@ def test_a_first_call_closed_early_leaves_a_working_pool(tmp_path):
     out = _run(tmp_path, close_early=True)
     assert out["first_indices"] == list(range(12)) and out["first_values_ok"]
     assert out["second_indices"] == list(range(6))
+
+
+PRESTART = textwrap.dedent("""
+    import json, os, sys, time
+    sys.path.insert(0, {src!r})
+
+    def task(x):
+        time.sleep(0.05)
+        return x * x, os.getpid()
+
+    if __name__ == "__main__":
+        from partnersim.run import executors
+        thread = executors.prestart_pool(2)
+        out = {{"started": thread is not None}}
+        thread.join(60)
+        out["warm"] = 2 in executors._WARM
+        out["again_is_none"] = executors.prestart_pool(2) is None and executors.prestart_pool(1) is None
+        me = os.getpid()
+        first = dict(executors.LocalPoolExecutor(2).map_unordered(task, list(range(8))))
+        out["indices"] = sorted(first)
+        out["values_ok"] = all(v == i * i for i, (v, _) in first.items())
+        out["here"] = sum(pid == me for _, pid in first.values())
+        out["workers"] = len({{pid for _, pid in first.values()}})
+        print(json.dumps(out))
+""")
+
+
+@pytest.mark.slow
+def test_a_prestarted_pool_takes_the_first_call_whole(tmp_path):
+    """``prestart_pool`` (what the apps call before building their widgets) leaves the pool warm."""
+    script = tmp_path / "prestart_script.py"
+    script.write_text(PRESTART.format(src=str(SRC)))
+    res = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr[-3000:]
+    out = json.loads(res.stdout.strip().splitlines()[-1])
+    assert out["started"] and out["warm"] and out["again_is_none"]
+    assert out["indices"] == list(range(8)) and out["values_ok"]
+    assert out["here"] == 0 and out["workers"] == 2  # nothing ran in the caller: the pool was up, both workers

@@ -36,6 +36,7 @@ __all__ = [
     "make_executor",
     "default_workers",
     "shutdown_pools",
+    "prestart_pool",
 ]
 
 
@@ -76,16 +77,45 @@ class InProcessExecutor(Executor):
 
 _POOLS: dict[int, ProcessPoolExecutor] = {}
 _WARM: set[int] = set()  # pools (by worker count) that have returned a result: their workers are up
+_POOLS_LOCK = threading.Lock()
 
 
 def _get_pool(workers: int) -> ProcessPoolExecutor:
-    pool = _POOLS.get(workers)
-    if pool is None:
-        ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["partnersim.run.tasks"])
-        pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
-        _POOLS[workers] = pool
-    return pool
+    with _POOLS_LOCK:  # pools are also started from background threads (prestart_pool)
+        pool = _POOLS.get(workers)
+        if pool is None:
+            ctx = multiprocessing.get_context("forkserver")
+            ctx.set_forkserver_preload(["partnersim.run.tasks"])
+            pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+            _POOLS[workers] = pool
+        return pool
+
+
+def prestart_pool(workers: int | None = None) -> threading.Thread | None:
+    """Start the local pool of ``workers`` processes in the background; returns at once.
+
+    For apps that know they are about to run ensembles (a notebook's first figure): the
+    pool's processes start and import the model while this process builds its widgets.
+    Each worker answers one trivial task, so the next ensemble finds the pool warm. Returns
+    the thread doing it (``None`` if the pool is already warm or ``workers`` is 1).
+    """
+    n = int(workers) if workers else default_workers()
+    if n <= 1 or n in _WARM:
+        return None
+
+    def start() -> None:
+        try:
+            pool = _get_pool(n)
+            futures = [pool.submit(os.getpid) for _ in range(n)]  # each submit may start a worker
+            for fut in futures:
+                fut.result()
+            _WARM.add(n)
+        except Exception:  # a failed start shows up, with its reason, on the first real task
+            pass
+
+    thread = threading.Thread(target=start, name="partnersim-pool-prestart", daemon=True)
+    thread.start()
+    return thread
 
 
 def shutdown_pools() -> None:

@@ -9,6 +9,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from partnersim.run import executors
 from partnersim.scenario import Scenario, load_scenario, with_changes
 from partnersim.widgets.base import STYLE, App, Settings, make_debouncer
 from partnersim.widgets.controls import presets
@@ -61,6 +62,7 @@ class CompareApp(App):
         self.reps = int(reps if reps is not None else st.reps)
         self.seed = int(seed if seed is not None else st.seed)
         self.workers = int(workers if workers is not None else st.workers)
+        executors.prestart_pool(self.workers)  # the pool starts while the widgets are built
         self.tweaks = dict(tweaks or {})
         self.comparison: Any = None
         self.errors: list[str] = []

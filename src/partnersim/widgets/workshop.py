@@ -14,6 +14,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from partnersim.run import executors
 from partnersim.scenario import Scenario
 from partnersim.widgets.base import STYLE, App, EnsembleCache, LeverPanel, Settings, make_debouncer
 from partnersim.widgets.controls import WORKSHOP_LEVERS
@@ -60,6 +61,7 @@ class WorkshopApp(App):
         self.reps = int(reps if reps is not None else st.reps)
         self.seed = int(seed if seed is not None else st.seed)
         self.workers = int(workers if workers is not None else st.workers)
+        executors.prestart_pool(self.workers)  # the pool starts while the widgets are built
         self.cache = EnsembleCache()
         self.ensembles: tuple[Any, Any] | None = None
         self.table: Any = None
