@@ -118,6 +118,19 @@ def test_bands_are_ordered_quantiles(ens):
         ens.bands(["no_such_column"])
 
 
+def test_bands_skip_missing_values(ens):
+    """A NaN in one run's series is left out of that week's quantiles, not propagated."""
+    j = COLUMNS.index("trust")
+    series = ens.series.copy()
+    series[0, 5, j] = np.nan
+    holed = type(ens)(ens.scenario, ens.seed, ens.runs, series)
+    b = holed.bands(["trust"]).set_index("day")
+    day = series[1, 5, 0]
+    assert b.loc[day, "median"] == pytest.approx(np.median(series[1:, 5, j]))
+    assert b.loc[day, "mean"] == pytest.approx(np.mean(series[1:, 5, j]))
+    assert b.drop(day).equals(ens.bands(["trust"]).set_index("day").drop(day))  # other weeks unchanged
+
+
 # -- Kaplan-Meier -------------------------------------------------------------------------
 
 def test_kaplan_meier_against_hand_computation():

@@ -162,9 +162,13 @@ class Ensemble:
             return pd.DataFrame(columns=out_cols)
         idx = [COLUMNS.index(c) for c in cols]
         data = self.series[:, :, idx]  # (reps, weeks, k)
+        probs = list(BAND_QUANTILES.values())
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN weeks
-            q = np.nanquantile(data, list(BAND_QUANTILES.values()), axis=0)  # (5, weeks, k)
+            if np.isnan(data).any():  # missing values: quantiles of the rest
+                q = np.nanquantile(data, probs, axis=0)  # (5, weeks, k)
+            else:  # the same numbers, ten times faster (nanquantile goes slice by slice)
+                q = np.quantile(data, probs, axis=0)
             mean = np.nanmean(data, axis=0)
         w = days.size
         frame: dict[str, Any] = {"column": np.repeat(cols, w), "day": np.tile(days, len(cols))}
