@@ -21,8 +21,10 @@ run_cost  One 3-year baseline run in bare-event equivalents (run time / bare eve
           of event the run processes, counted, times that kind's cost in a bare SimPy
           program measured in the same process), the model's work in the event loop, and
           the end-of-run summary.
-live      100 replications of the baseline on 2 workers, end to end as the explore
-          notebook calls it (warm pool), and the time to the first partial result.
+live      100 replications of the baseline on 2 workers (warm pool, and the first call,
+          which starts the pool), and the time to the first partial result. Then the explore
+          notebook end to end (benchmarks/app_redraw.py, in fresh processes): a lever change
+          to the new figure (ensemble, summary table, figure), and the notebook's first figure.
 scaling   Runs per second on 1 and 2 workers, interleaved, 5 rounds; efficiency = median over rounds of r2 / (2 r1).
           Dask LocalCluster against the local pool on the same 2,000-run sweep, both warm:
           5 rounds, the two back to back in alternating order; the median of the ratios.
@@ -248,7 +250,28 @@ def bench_live(quick: bool) -> dict[str, Any]:
             for _ in it:  # drain
                 pass
         out["first_partial_s"] = statistics.median(firsts)
+    out["app"] = _app_redraw(quick)
     return out
+
+
+def _app_redraw(quick: bool) -> dict[str, Any]:
+    """The explore app end to end (benchmarks/app_redraw.py), each round in a fresh process."""
+    reps, changes, rounds = (20, 2, 1) if quick else (100, 5, 3)
+    cmd = [sys.executable, str(ROOT / "benchmarks" / "app_redraw.py"), "--reps", str(reps), "--changes", str(changes)]
+    got = []
+    for _ in range(rounds):
+        res = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=600)
+        if res.returncode != 0:
+            raise RuntimeError(f"app_redraw.py failed:\n{res.stderr[-2000:]}")
+        got.append(json.loads(res.stdout.strip().splitlines()[-1]))
+    med = statistics.median
+    return {
+        "reps": reps, "rounds": rounds, "changes": changes, "debounce_s": got[0]["debounce_s"],
+        "first_cell_s": med(g["first_cell_s"] for g in got),
+        "first": {k: med(g["first"][k] for g in got) for k in got[0]["first"]},
+        "redraw": {k: med(r[k] for g in got for r in g["redraws"]) for k in got[0]["redraw"]},
+        "ensembles_run": [g["ensembles_run"] for g in got],
+    }
 
 
 def bench_scaling(quick: bool) -> dict[str, Any]:
@@ -425,6 +448,8 @@ def table(results: dict[str, Any]) -> str:
                 ("  end-of-run summary", f"{bd['finish']:,.0f}", ""),
                 ("  per event: SimPy / model / set-up and summary", f"{pe['simpy_scheduling']:.2f} / "
                  f"{pe['model_work_in_loop']:.2f} / {pe['setup_and_finish']:.2f}", f"all {pe['all']:.1f}x"),
+                ("  per event if the loop's model work took no time",
+                 f"{pe['simpy_scheduling'] + pe['setup_and_finish']:.2f}x", "floor of 'time per event' at this event count"),
             ]
     lv = results.get("live")
     if lv:
@@ -432,6 +457,18 @@ def table(results: dict[str, Any]) -> str:
         rows.append(("  same, first call (starts the pool)", f"{lv['cold_s']:.3f} s", ""))
         if "first_partial_s" in lv:
             rows.append(("  time to first partial result", f"{lv['first_partial_s']:.3f} s", "target < 0.25 s"))
+        app = lv.get("app")
+        if app:
+            rd, fd = app["redraw"], app["first"]
+            rows += [
+                (f"explore app, {app['reps']} reps: lever change -> new figure", f"{rd['draw_s']:.3f} s",
+                 f"run {rd['run_s']:.2f} + table {rd['summary_s']:.2f} + figure {rd['figure_s']:.2f} s"),
+                ("  slider released -> new figure (debounce + redraw)", f"{app['debounce_s'] + rd['draw_s']:.3f} s",
+                 "about 1 s wanted"),
+                ("  first figure of a fresh notebook (draw / whole cell)",
+                 f"{fd['draw_s']:.2f} / {app['first_cell_s']:.2f} s",
+                 f"run {fd['run_s']:.2f} + table {fd['summary_s']:.2f} + figure {fd['figure_s']:.2f} s"),
+            ]
     sc = results.get("scaling")
     if sc:
         rows.append(("runs/s on 1 / 2 workers", f"{sc['runs_per_s_1']:.0f} / {sc['runs_per_s_2']:.0f}", ""))

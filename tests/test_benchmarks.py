@@ -26,7 +26,10 @@ def test_benchmarks_quick_mode_runs_every_section_and_writes_json(tmp_path):
     rc = data["run_cost"]
     assert rc["after"]["events_per_run"] < rc["before"]["events_per_run"]
     assert rc["after"]["bare_event_equivalents"] > 0
-    assert {"warm_s", "cold_s", "first_partial_s"} <= set(data["live"])
+    assert {"warm_s", "cold_s", "first_partial_s", "app"} <= set(data["live"])
+    app = data["live"]["app"]
+    assert app["ensembles_run"] == [1 + app["changes"]]  # every lever change ran an ensemble: no cache hits
+    assert {"run_s", "summary_s", "figure_s", "draw_s"} <= set(app["redraw"]) and app["first"]["draw_s"] > 0
     assert {"runs_per_s_1", "runs_per_s_2", "efficiency_2", "dask_over_local"} <= set(data["scaling"])
     assert math.isfinite(data["scaling"]["dask_over_local"])  # both sweeps finished
     sizes = [v for v in data["memory"].values() if isinstance(v, dict)]
