@@ -26,6 +26,8 @@ live      100 replications of the baseline on 2 workers (warm pool, and the firs
           notebook end to end (benchmarks/app_redraw.py, in fresh processes): a lever change
           to the new figure (ensemble, summary table, figure), and the notebook's first figure.
 scaling   Runs per second on 1 and 2 workers, interleaved, 5 rounds; efficiency = median over rounds of r2 / (2 r1).
+          In the same rounds, two plain processes running the model with no pool, alone and
+          together: the machine's own efficiency (a shared host's two vCPUs vary).
           Dask LocalCluster against the local pool on the same 2,000-run sweep, both warm:
           5 rounds, the two back to back in alternating order; the median of the ratios.
 memory    Peak RSS (process tree) of sweeps of 10,000 and 100,000 runs, stored bytes per run.
@@ -274,25 +276,88 @@ def _app_redraw(quick: bool) -> dict[str, Any]:
     }
 
 
+_SOLO_RUNNER = """
+import sys, time
+sys.path.insert(0, {src!r})
+from partnersim import load_scenario
+from partnersim.model import run_model
+sc = load_scenario("baseline")
+for i in range(10):
+    run_model(sc, 0, i)
+print("ready", flush=True)
+for line in sys.stdin:
+    n, seed = map(int, line.split())
+    t = time.perf_counter()
+    for i in range(n):
+        run_model(sc, seed, i)
+    print(n / (time.perf_counter() - t), flush=True)
+"""
+
+
+class _SoloRunners:
+    """Two plain Python processes running the model with no pool: what the machine itself allows.
+
+    ``one(n)`` times n runs in one process while the other idles; ``two(n)`` times n runs in
+    each at once. Their ratio is the machine's own parallel efficiency at that moment (two
+    vCPUs of a shared host are not always two free cores).
+    """
+
+    def __init__(self) -> None:
+        code = _SOLO_RUNNER.format(src=str(ROOT / "src"))
+        self.procs = [subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                       text=True) for _ in range(2)]
+        for p in self.procs:
+            assert p.stdout is not None and p.stdout.readline().strip() == "ready"
+
+    def _ask(self, procs: list[subprocess.Popen], n: int, seed: int) -> list[float]:
+        for p in procs:
+            assert p.stdin is not None
+            p.stdin.write(f"{n} {seed}\n")
+            p.stdin.flush()
+        return [float(p.stdout.readline()) for p in procs]  # type: ignore[union-attr]
+
+    def one(self, n: int, seed: int) -> float:
+        return self._ask(self.procs[:1], n, seed)[0]
+
+    def two(self, n: int, seed: int) -> float:
+        return sum(self._ask(self.procs, n, seed))
+
+    def close(self) -> None:
+        for p in self.procs:
+            assert p.stdin is not None
+            p.stdin.close()
+            p.wait(timeout=30)
+
+
 def bench_scaling(quick: bool) -> dict[str, Any]:
     from partnersim.run import ensemble
 
     sc = load_scenario("baseline")
     reps = 60 if quick else 400
     ensemble.run_ensemble(sc, 10, 0, workers=2, progress=False)  # warm the pool
-    r1, r2 = [], []
-    for k in range(2 if quick else 5):
-        t = time.perf_counter()
-        ensemble.run_ensemble(sc, reps, k, workers=1, progress=False)
-        r1.append(reps / (time.perf_counter() - t))
-        t = time.perf_counter()
-        ensemble.run_ensemble(sc, reps, k, workers=2, progress=False)
-        r2.append(reps / (time.perf_counter() - t))
+    solo = _SoloRunners()
+    r1, r2, m1, m2 = [], [], [], []
+    try:
+        for k in range(2 if quick else 5):
+            t = time.perf_counter()
+            ensemble.run_ensemble(sc, reps, k, workers=1, progress=False)
+            r1.append(reps / (time.perf_counter() - t))
+            t = time.perf_counter()
+            ensemble.run_ensemble(sc, reps, k, workers=2, progress=False)
+            r2.append(reps / (time.perf_counter() - t))
+            m1.append(solo.one(reps // 2, k))
+            m2.append(solo.two(reps // 2, k))
+    finally:
+        solo.close()
     out: dict[str, Any] = {"reps": reps, "runs_per_s_1": statistics.median(r1),
                            "runs_per_s_2": statistics.median(r2)}
     # each round's own ratio (1 and 2 workers timed back to back), then the median: a slow
     # spell on the shared machine then hits both sides of one ratio rather than one side
     out["efficiency_2"] = statistics.median(b2 / (2 * b1) for b1, b2 in zip(r1, r2, strict=True))
+    # the same ratio for two plain processes with no pool, in the same rounds: the machine's share
+    out["machine_efficiency_2"] = statistics.median(b2 / (2 * b1) for b1, b2 in zip(m1, m2, strict=True))
+    out["efficiency_rounds"] = [round(b2 / (2 * b1), 3) for b1, b2 in zip(r1, r2, strict=True)]
+    out["machine_efficiency_rounds"] = [round(b2 / (2 * b1), 3) for b1, b2 in zip(m1, m2, strict=True)]
     out.update(_dask_vs_local(quick))
     return out
 
@@ -449,7 +514,8 @@ def table(results: dict[str, Any]) -> str:
                 ("  per event: SimPy / model / set-up and summary", f"{pe['simpy_scheduling']:.2f} / "
                  f"{pe['model_work_in_loop']:.2f} / {pe['setup_and_finish']:.2f}", f"all {pe['all']:.1f}x"),
                 ("  per event if the loop's model work took no time",
-                 f"{pe['simpy_scheduling'] + pe['setup_and_finish']:.2f}x", "floor of 'time per event' at this event count"),
+                 f"{pe['simpy_scheduling'] + pe['setup_and_finish']:.2f}x",
+                 "floor of 'time per event' at this event count"),
             ]
     lv = results.get("live")
     if lv:
@@ -473,6 +539,9 @@ def table(results: dict[str, Any]) -> str:
     if sc:
         rows.append(("runs/s on 1 / 2 workers", f"{sc['runs_per_s_1']:.0f} / {sc['runs_per_s_2']:.0f}", ""))
         rows.append(("parallel efficiency, 2 workers", f"{sc['efficiency_2']:.2f}", "target >= 0.9"))
+        if "machine_efficiency_2" in sc:
+            rows.append(("  the machine's own: two plain processes, same rounds", f"{sc['machine_efficiency_2']:.2f}",
+                         "no pool: the most 2 workers can reach now"))
         rows.append((f"Dask / local pool, {sc['sweep_runs']}-run sweep, steady state",
                      f"{_f(sc.get('dask_over_local'), '.2f')}", "target within 10%"))
         rows.append(("  end to end from the CLI, local / Dask (incl. start-up)",
