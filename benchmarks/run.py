@@ -29,7 +29,7 @@ scaling   Runs per second on 1 and 2 workers, interleaved, 5 rounds; efficiency 
           In the same rounds, two plain processes running the model with no pool, alone and
           together: the machine's own efficiency (a shared host's two vCPUs vary).
           Dask LocalCluster against the local pool on the same 2,000-run sweep, both warm:
-          5 rounds, the two back to back in alternating order; the median of the ratios.
+          7 rounds, the two back to back in alternating order; the median of the ratios.
 memory    Peak RSS (process tree) of sweeps of 10,000 and 100,000 runs, stored bytes per run.
 """
 
@@ -444,7 +444,7 @@ def _dask_vs_local(quick: bool) -> dict[str, Any]:
             for name, ex in (("local", local), ("dask", dask)):
                 sweep(file, folder / f"warm_{name}", executor=ex, progress=False)
             times: dict[str, list[float]] = {"local": [], "dask": []}
-            for k in range(1 if quick else 5):
+            for k in range(1 if quick else 7):
                 order = (("local", local), ("dask", dask)) if k % 2 == 0 else (("dask", dask), ("local", local))
                 for name, ex in order:
                     t = time.perf_counter()
@@ -454,7 +454,9 @@ def _dask_vs_local(quick: bool) -> dict[str, Any]:
             dask.close()
         out["local_s"], out["dask_s"] = statistics.median(times["local"]), statistics.median(times["dask"])
         # median of each round's own ratio (the two sweeps back to back, alternating which goes first)
-        out["dask_over_local"] = statistics.median(d / lo for lo, d in zip(times["local"], times["dask"], strict=True))
+        ratios = [d / lo for lo, d in zip(times["local"], times["dask"], strict=True)]
+        out["dask_over_local"] = statistics.median(ratios)
+        out["dask_over_local_rounds"] = [round(r, 3) for r in ratios]
         for executor in ("local", "dask"):
             secs, _, _, code = _peak_memory_of([*_cli(), "sweep", str(file), "--out", str(folder / f"cli_{executor}"),
                                                 "--executor", executor, "--workers", "2", "--no-progress"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 
+import dask
 import pytest
 
 from partnersim.run.executors import DaskExecutor
@@ -65,3 +66,7 @@ def test_a_generator_stopped_early_cancels_its_queued_tasks():
         gen.close()
         assert ex._futures == set()
         assert list(ex.map_unordered(abs, [-1, -2])) in ([(0, 1), (1, 2)], [(1, 2), (0, 1)])  # still usable
+        # the LocalCluster it started has no dashboard: its workers' stack-sampling profiler is off
+        states = ex.client.run(lambda: dask.config.get("distributed.worker.profile.enabled"))
+        assert list(states.values()) == [False]
+    assert dask.config.get("distributed.worker.profile.enabled") is True  # the caller's unchanged
