@@ -13,14 +13,17 @@ import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 
-SCRIPT = textwrap.dedent("""
+# what both scripts start with: the source tree on the path, and a task that says where it ran
+HEADER = """
     import json, os, sys, time
     sys.path.insert(0, {src!r})
 
     def task(x):
-        time.sleep(0.15)
+        time.sleep({sleep!r})
         return x * x, os.getpid()
+"""
 
+SCRIPT = textwrap.dedent(HEADER + """
     if __name__ == "__main__":
         from partnersim.run.executors import LocalPoolExecutor
         ex = LocalPoolExecutor(2)
@@ -44,7 +47,7 @@ SCRIPT = textwrap.dedent("""
 
 def _run(tmp_path: Path, close_early: bool) -> dict:
     script = tmp_path / "pool_script.py"
-    script.write_text(SCRIPT.format(src=str(SRC), close_early=close_early))
+    script.write_text(SCRIPT.format(src=str(SRC), sleep=0.15, close_early=close_early))
     res = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
     assert res.returncode == 0, res.stderr[-3000:]
     return json.loads(res.stdout.strip().splitlines()[-1])
@@ -70,14 +73,7 @@ def test_a_first_call_closed_early_leaves_a_working_pool(tmp_path):
     assert out["second_indices"] == list(range(6))
 
 
-PRESTART = textwrap.dedent("""
-    import json, os, sys, time
-    sys.path.insert(0, {src!r})
-
-    def task(x):
-        time.sleep(0.05)
-        return x * x, os.getpid()
-
+PRESTART = textwrap.dedent(HEADER + """
     if __name__ == "__main__":
         from partnersim.run import executors
         thread = executors.prestart_pool(2)
@@ -99,7 +95,7 @@ PRESTART = textwrap.dedent("""
 def test_a_prestarted_pool_takes_the_first_call_whole(tmp_path):
     """``prestart_pool`` (what the apps call before building their widgets) leaves the pool warm."""
     script = tmp_path / "prestart_script.py"
-    script.write_text(PRESTART.format(src=str(SRC)))
+    script.write_text(PRESTART.format(src=str(SRC), sleep=0.05))
     res = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
     assert res.returncode == 0, res.stderr[-3000:]
     out = json.loads(res.stdout.strip().splitlines()[-1])
