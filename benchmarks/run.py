@@ -352,12 +352,12 @@ def bench_scaling(quick: bool) -> dict[str, Any]:
     out: dict[str, Any] = {"reps": reps, "runs_per_s_1": statistics.median(r1),
                            "runs_per_s_2": statistics.median(r2)}
     # each round's own ratio (1 and 2 workers timed back to back), then the median: a slow
-    # spell on the shared machine then hits both sides of one ratio rather than one side
-    out["efficiency_2"] = statistics.median(b2 / (2 * b1) for b1, b2 in zip(r1, r2, strict=True))
-    # the same ratio for two plain processes with no pool, in the same rounds: the machine's share
-    out["machine_efficiency_2"] = statistics.median(b2 / (2 * b1) for b1, b2 in zip(m1, m2, strict=True))
-    out["efficiency_rounds"] = [round(b2 / (2 * b1), 3) for b1, b2 in zip(r1, r2, strict=True)]
-    out["machine_efficiency_rounds"] = [round(b2 / (2 * b1), 3) for b1, b2 in zip(m1, m2, strict=True)]
+    # spell on the shared machine then hits both sides of one ratio rather than one side;
+    # the same for two plain processes with no pool, in the same rounds: the machine's share
+    for key, ones, twos in (("efficiency", r1, r2), ("machine_efficiency", m1, m2)):
+        rounds = [b2 / (2 * b1) for b1, b2 in zip(ones, twos, strict=True)]
+        out[f"{key}_2"] = statistics.median(rounds)
+        out[f"{key}_rounds"] = [round(x, 3) for x in rounds]
     out.update(_dask_vs_local(quick))
     return out
 

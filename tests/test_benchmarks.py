@@ -30,7 +30,9 @@ def test_benchmarks_quick_mode_runs_every_section_and_writes_json(tmp_path):
     app = data["live"]["app"]
     assert app["ensembles_run"] == [1 + app["changes"]]  # every lever change ran an ensemble: no cache hits
     assert {"run_s", "summary_s", "figure_s", "draw_s"} <= set(app["redraw"]) and app["first"]["draw_s"] > 0
-    assert {"runs_per_s_1", "runs_per_s_2", "efficiency_2", "dask_over_local"} <= set(data["scaling"])
+    assert {"runs_per_s_1", "runs_per_s_2", "efficiency_2", "machine_efficiency_2", "dask_over_local"} <= set(
+        data["scaling"])
+    assert len(data["scaling"]["machine_efficiency_rounds"]) == len(data["scaling"]["efficiency_rounds"]) == 2
     assert math.isfinite(data["scaling"]["dask_over_local"])  # both sweeps finished
     sizes = [v for v in data["memory"].values() if isinstance(v, dict)]
     assert len(sizes) == 2 and all(v["exit_code"] == 0 and v["stored_bytes_per_run"] > 0 for v in sizes)
