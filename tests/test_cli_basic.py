@@ -133,6 +133,15 @@ def test_unknown_command_exits_2(capsys):
     one_line_error(err, "frobnicate")
 
 
+@pytest.mark.parametrize("command", ["run", "compare", "report", "sweep", "sensitivity", "validate", "schema",
+                                     "scenarios"])
+def test_help_of_every_command_reads_as_written(command, capsys):
+    """Help texts print as the user should read them: "95% interval", not argparse's escaped "95%%"."""
+    code, out, _ = run_cli(capsys, command, "--help")
+    assert code == 0 and f"partnersim {command}" in out
+    assert "%%" not in out
+
+
 def test_run_prints_the_summary_table(tmp_path, capsys):
     path = tmp_path / "short.toml"
     path.write_text('name = "short"\nhorizon_days = 120\n', encoding="utf-8")

@@ -20,7 +20,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "compare", help="paired comparison of two scenarios on common random numbers",
         description="Run A and B on the same seeds and random streams (replication i of each shares them), "
-        "print the paired differences B - A per metric with 95%% intervals and p-values, and write "
+        "print the paired differences B - A per metric with 95% intervals and p-values, and write "
         "comparison.csv (columns metric, mean_a, mean_b, diff, ci_low, ci_high, p_value, then effect_size, "
         "n, p_holm, significant, unit). With --out, also the figures.",
     )

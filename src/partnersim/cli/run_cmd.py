@@ -21,7 +21,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     """Declare ``partnersim run``."""
     p = sub.add_parser(
         "run", help="run a scenario (an ensemble of replications) and summarise it",
-        description="Run replications of a scenario; print mean and 95%% interval per metric "
+        description="Run replications of a scenario; print mean and 95% interval per metric "
         "(clipped to the metric's natural range: a count's interval never goes below 0); "
         "with --out, write summary.csv (one row per replication), timeseries.parquet, ensemble.parquet "
         "(everything, reloadable with partnersim.Ensemble.load) and PNG figures.",

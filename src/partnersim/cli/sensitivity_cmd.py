@@ -15,7 +15,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "sensitivity", help="sensitivity indices of a finished Sobol or Morris sweep",
         description="Sensitivity of a finished sweep folder, replications averaged per point first. Sobol sweeps: "
-        "first-order and total indices with 95%% intervals; Morris sweeps: mu* and sigma; grid sweeps: main "
+        "first-order and total indices with 95% intervals; Morris sweeps: mu* and sigma; grid sweeps: main "
         "effects and a response heatmap over two parameters (--x, --y). Prints ranked tables and writes CSV and "
         "PNG files.",
     )
