@@ -201,7 +201,6 @@ def bench_run_cost(quick: bool) -> dict[str, Any]:
     unit["end"] = unit["start"]
     phase = {name: statistics.median(p[name] for p in phases) for name in phases[0]}
     scheduling = sum(n * unit[kind] for kind, n in kinds.items())
-    n_events = ea
     breakdown = {
         "events_by_kind": kinds,
         "bare_equivalents_per_event_of_kind": unit,
@@ -210,10 +209,10 @@ def bench_run_cost(quick: bool) -> dict[str, Any]:
         "model_work_in_loop": phase["loop"] - scheduling,
         "finish": phase["finish"],
         "per_event": {
-            "simpy_scheduling": scheduling / n_events,
-            "model_work_in_loop": (phase["loop"] - scheduling) / n_events,
-            "setup_and_finish": (phase["setup"] + phase["finish"]) / n_events,
-            "all": (phase["setup"] + phase["loop"] + phase["finish"]) / n_events,
+            "simpy_scheduling": scheduling / ea,
+            "model_work_in_loop": (phase["loop"] - scheduling) / ea,
+            "setup_and_finish": (phase["setup"] + phase["finish"]) / ea,
+            "all": (phase["setup"] + phase["loop"] + phase["finish"]) / ea,
         },
     }
     return {

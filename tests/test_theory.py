@@ -78,20 +78,14 @@ def gaps_of(kind, sc, seeds=range(4)):
     return np.array(gaps)
 
 
-def test_market_shifts_are_a_poisson_process():
-    sc = only("market_shifts", horizon_days=36500.0, market__shifts_per_year=6.0)
-    gaps = gaps_of("market_shift", sc)
-    mean = 365.0 / 6.0
-    assert len(gaps) > 2000
+@pytest.mark.parametrize(("mechanism", "kind", "changes", "mean", "at_least"), [
+    ("market_shifts", "market_shift", {"horizon_days": 36500.0, "market__shifts_per_year": 6.0}, 365.0 / 6.0, 2000),
+    ("informal", "informal", {"horizon_days": 3650.0, "agreement__informal_per_month": 8.0}, 30.4375 / 8.0, 3000),
+])
+def test_arrivals_are_a_poisson_process(mechanism, kind, changes, mean, at_least):
+    """Market shifts and informal contacts: gaps with the scenario's mean, exponentially distributed."""
+    gaps = gaps_of(kind, only(mechanism, **changes))
+    assert len(gaps) > at_least
     assert abs(gaps.mean() - mean) <= 4 * mean / np.sqrt(len(gaps))
     # exponential gaps (Kolmogorov-Smirnov against the known mean); the times are rounded to 1e-6 days
-    assert stats.kstest(gaps, "expon", args=(0.0, mean)).pvalue > 0.001
-
-
-def test_informal_interactions_are_a_poisson_process():
-    sc = only("informal", horizon_days=3650.0, agreement__informal_per_month=8.0)
-    gaps = gaps_of("informal", sc)
-    mean = 30.4375 / 8.0
-    assert len(gaps) > 3000
-    assert abs(gaps.mean() - mean) <= 4 * mean / np.sqrt(len(gaps))
     assert stats.kstest(gaps, "expon", args=(0.0, mean)).pvalue > 0.001

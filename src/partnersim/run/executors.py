@@ -335,11 +335,8 @@ def _distributed_loggers(prefix: str) -> list[logging.Logger]:
 @contextlib.contextmanager
 def _quiet_loggers(prefix: str, level: int = logging.ERROR) -> Iterator[None]:
     """Raise the ``prefix`` loggers (and their children) to ``level`` for a while, then restore them."""
-    loggers = _distributed_loggers(prefix)
-    saved = [(lg, lg.level) for lg in loggers]
-    for lg in loggers:
-        if lg.getEffectiveLevel() < level:
-            lg.setLevel(level)
+    saved = [(lg, lg.level) for lg in _distributed_loggers(prefix)]
+    _quiet_loggers_for_good(prefix, level)
     try:
         yield
     finally:

@@ -302,6 +302,17 @@ class App:
     status: Any
     image: Any = None
 
+    def _set_sizes(self, reps: int | None, seed: int | None, workers: int | None, default_reps: int = 60) -> None:
+        """``reps``, ``seed`` and ``workers`` as given, else from :class:`Settings`; then start the
+        worker pool in the background, so that it is up by the time the widgets are built."""
+        from partnersim.run import executors
+
+        st = Settings.from_env(reps=default_reps)
+        self.reps = int(reps if reps is not None else st.reps)
+        self.seed = int(seed if seed is not None else st.seed)
+        self.workers = int(workers if workers is not None else st.workers)
+        executors.prestart_pool(self.workers)
+
     def refresh(self) -> None:
         """Compute and draw now, in this thread."""
         self.debouncer.trigger()

@@ -9,9 +9,8 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from partnersim.run import executors
 from partnersim.scenario import Scenario, load_scenario, with_changes
-from partnersim.widgets.base import STYLE, App, Settings, make_debouncer
+from partnersim.widgets.base import STYLE, App, make_debouncer
 from partnersim.widgets.controls import presets
 from partnersim.widgets.render import bands_figure, figure_png, reading_html
 
@@ -58,11 +57,7 @@ class CompareApp(App):
                  workers: int | None = None, delay: float = 0.3, threaded: bool = True) -> None:
         import ipywidgets as w
 
-        st = Settings.from_env(reps=100)
-        self.reps = int(reps if reps is not None else st.reps)
-        self.seed = int(seed if seed is not None else st.seed)
-        self.workers = int(workers if workers is not None else st.workers)
-        executors.prestart_pool(self.workers)  # the pool starts while the widgets are built
+        self._set_sizes(reps, seed, workers, default_reps=100)
         self.tweaks = dict(tweaks or {})
         self.comparison: Any = None
         self.errors: list[str] = []

@@ -8,9 +8,8 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from partnersim.run import executors
 from partnersim.scenario import Scenario
-from partnersim.widgets.base import STYLE, App, EnsembleCache, LeverPanel, Settings, make_debouncer, slug
+from partnersim.widgets.base import STYLE, App, EnsembleCache, LeverPanel, make_debouncer, slug
 from partnersim.widgets.controls import EXPLORE_LEVERS
 from partnersim.widgets.render import BAND_COLUMNS, bands_figure, figure_png, summary_html
 
@@ -58,11 +57,7 @@ class ExploreApp(App):
                  columns: tuple[str, ...] = BAND_COLUMNS) -> None:
         import ipywidgets as w
 
-        st = Settings.from_env()
-        self.reps = int(reps if reps is not None else st.reps)
-        self.seed = int(seed if seed is not None else st.seed)
-        self.workers = int(workers if workers is not None else st.workers)
-        executors.prestart_pool(self.workers)  # the pool starts while the widgets are built
+        self._set_sizes(reps, seed, workers)
         self.save_dir = Path(save_dir)
         self.columns = tuple(columns)
         self.cache = EnsembleCache()

@@ -14,9 +14,8 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from partnersim.run import executors
 from partnersim.scenario import Scenario
-from partnersim.widgets.base import STYLE, App, EnsembleCache, LeverPanel, Settings, make_debouncer
+from partnersim.widgets.base import STYLE, App, EnsembleCache, LeverPanel, make_debouncer
 from partnersim.widgets.controls import WORKSHOP_LEVERS
 from partnersim.widgets.render import (
     bands_figure,
@@ -57,11 +56,7 @@ class WorkshopApp(App):
                  levers: tuple[str, ...] = WORKSHOP_LEVERS) -> None:
         import ipywidgets as w
 
-        st = Settings.from_env()
-        self.reps = int(reps if reps is not None else st.reps)
-        self.seed = int(seed if seed is not None else st.seed)
-        self.workers = int(workers if workers is not None else st.workers)
-        executors.prestart_pool(self.workers)  # the pool starts while the widgets are built
+        self._set_sizes(reps, seed, workers)
         self.cache = EnsembleCache()
         self.ensembles: tuple[Any, Any] | None = None
         self.table: Any = None
