@@ -75,7 +75,7 @@ def plan_traffic(m: Model) -> Traffic:
         n = int(gen.poisson(rate * (w_end - w0))) if rate > 0.0 else 0
         send_w = w0 + np.sort(gen.random(n)) * (w_end - w0)
         send_t = cs.unclock_array(send_w)
-        service = gen.standard_exponential(n) * m.partners[receiver].responsiveness_hours
+        service = gen.standard_exponential(n) * m.handling[receiver]
         u = gen.random(n)  # drawn with or without the platform, so toggling it shifts no other draw
         queued = u >= self_serve if platform else np.ones(n, dtype=bool)
         arrive = cr.clock_array(send_t[queued])
@@ -117,7 +117,7 @@ def send(m: Model, sender: int, t: float) -> float:
         k = bisect_right(tr.q_sent[receiver], t) - 1
         if k >= 0:
             start = max(start, tr.depart_w[receiver][k])
-        done = start + rng.exponential(m.partners[receiver].responsiveness_hours)
+        done = start + rng.exponential(m.handling[receiver])
         tr.adhoc_busy[receiver] = done
         reply = cal.unclock(done, at_end=True)
         if reply < t:  # a handling time of nanohours from a boundary: the previous day's end
@@ -140,7 +140,7 @@ def traffic(m: Model, sender: int):
         return
     platform = m.p.agreement.shared_platform
     self_serve = m.p.dynamics.platform_self_serve
-    resp = m.partners[receiver].responsiveness_hours
+    resp = m.handling[receiver]
     w = cs.clock(env.now)
     while True:
         w += rng.exponential(1.0 / rate)

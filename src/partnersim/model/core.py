@@ -18,6 +18,7 @@ from partnersim.model import communication, conflicts, initiatives, meetings, re
 from partnersim.model.calendar import WorkCalendar, overlap_hours
 from partnersim.model.metrics import summarize
 from partnersim.model.recorder import COLUMNS, Recorder
+from partnersim.model.resources import INF, Pool
 from partnersim.model.state import State
 from partnersim.model.streams import Stream, make_streams
 
@@ -27,6 +28,9 @@ DAYS_PER_YEAR = 365.0
 DAYS_PER_MONTH = 30.4375
 WEEKS_PER_MONTH = DAYS_PER_MONTH / 7.0
 SHORT_MEMORY_DAYS = 30.0  # time constant of missed-milestone and market-shift memory
+DRIFT_FLOOR = (0.15, 0.35)  # alignment drifts toward 0.15 + 0.35 x goal clarity
+RELEVANCE_REF = 0.7  # relevance at which opportunities arrive at the scenario's own rate
+CROSS_TRAINING_HOURS = 8.0  # hours/month for about 63% of cross-training's full effect
 
 
 class RunOutput:
@@ -70,33 +74,54 @@ class Model:
         self.events: list[tuple] | None = [] if trace else None
         self.horizon = float(scenario.horizon_days)
         ini = scenario.initial
+        pa, pb = scenario.partner_a, scenario.partner_b
         self.st = State(
             trust=ini.trust,
             alignment=ini.alignment,
             context=ini.context,
-            core_revenue=[scenario.partner_a.revenue, scenario.partner_b.revenue],
+            core_revenue=[pa.revenue, pb.revenue],
         )
-        self.st.budget = [scenario.partner_a.money_capacity, scenario.partner_b.money_capacity]
-        self.st.reliability_record = 0.5 * (scenario.partner_a.reliability + scenario.partner_b.reliability)
+        self.st.relevance = ini.relevance
+        self.st.reliability_record = 0.5 * (pa.reliability + pb.reliability)
+        self.revenue0 = (pa.revenue, pb.revenue)
         self.counts: dict[str, float] = dict.fromkeys(
             ("conflicts_raised", "conflicts_resolved", "conflicts_surfaced_at_meetings", "flare_ups",
              "escalations", "resolution_days_sum", "resolved_within_target",
              "decisions", "decision_days_sum", "opportunities",
              "opportunities_lost", "opportunities_declined", "unfunded", "initiatives_started",
              "initiatives_completed", "initiatives_failed", "milestones", "milestones_missed",
-             "meetings", "informal", "market_shifts", "renegotiations", "facilitator_spend",
-             "open_area"),
+             "meetings", "meetings_skipped", "informal", "informal_skipped", "market_shifts", "renegotiations",
+             "renegotiations_failed", "facilitator_spend", "open_area", "resource_delays", "unconsented_spend",
+             "target_breaches", "recurrences", "cadence_adjustments", "terms_rebalanced", "clarity_meetings"),
             0.0,
         )
         self._open_t = 0.0
         self._areas = [0.0, 0.0, 0.0, 0.0]  # time integrals of trust, alignment, customer and team satisfaction
         self.traffic = communication.Traffic()  # planned in start()
         self.rotation = 1  # who joined the last rotated meeting out of hours
-        self.terms_revenue = (scenario.partner_a.revenue, scenario.partner_b.revenue)
+        self.terms_revenue = (pa.revenue, pb.revenue)
+        self.running_cadences: set[str] = set()
+        self.reviews_log: list[tuple[float, float]] = []  # (day, cost so far) at reviews
+        self.short_reviews = 0
+        # the pair's chemistry, drawn once per run: how much their joint work is worth (fit),
+        # and how far each discounts the other's contributions (self-serving bias)
+        chem = self.rng["chemistry"]
+        spread = scenario.dynamics.fit_spread
+        self.fit = math.exp(spread * chem.normal() - 0.5 * spread * spread)
+        bias = scenario.dynamics.perception_bias
+        self.bias_draw = (chem.exponential(bias), chem.exponential(bias))
+        # finite resources: each partner's partnership budget and staff hours, and the fund
+        self.budget = (Pool(pa.money_capacity, 0.0, INF), Pool(pb.money_capacity, 0.0, INF))
+        self.hours = (Pool(INF, 0.0, INF), Pool(INF, 0.0, INF))
+        self.fund = Pool(0.0, 0.0, INF)
+        self.fund_in = (0.0, 0.0)
         # weekly rows from day 0, plus a last row at the horizon when it is not a whole week
         self.recorder = Recorder(int(self.horizon // 7) + 1 + (1 if self.horizon % 7.0 > 1e-9 else 0))
         self._rev_t = 0.0
         self.refresh_params()
+        for i, pp in enumerate(self.partners):  # budgets start with a month, staff hours with a week
+            self.budget[i].level = min(pp.money_capacity, self.budget[i].cap)
+            self.hours[i].level = min(pp.staff_hours, self.hours[i].cap)
 
     # -- parameters -----------------------------------------------------------------
     def refresh_params(self) -> None:
@@ -111,19 +136,24 @@ class Model:
         self.overlap = overlap_hours(*self.cal)
         self.accountability = meetings.accountability(p)
         self.hours_capacity = (pa.staff_hours * WEEKS_PER_MONTH, pb.staff_hours * WEEKS_PER_MONTH)
+        d, ag, mech, mk = p.dynamics, p.agreement, p.mechanisms, p.market
+        self.finite = mech.resources
+        self.cross_training = 1.0 - math.exp(-ag.cross_training_hours / CROSS_TRAINING_HOURS)
+        self.handling = tuple(pp.responsiveness_hours * (1.0 - d.cross_training_effect * self.cross_training)
+                              for pp in (pa, pb))
+        tracking = 0.0 if (ag.integrated_tracking or not mech.perception) else 1.0
+        self.bias = tuple(min(0.9, tracking * b) for b in self.bias_draw)
+        self.value_life_days = mk.value_life_years * DAYS_PER_YEAR
         # coefficients of advance(), cached (it runs at every tick and most events)
-        d, ag, mech = p.dynamics, p.agreement, p.mechanisms
         self.rng_core = self.rng["core"]
         self._gbm = tuple(
             (pp.growth_rate - 0.5 * s * s, s)
             for pp in (pa, pb)
             for s in (pp.revenue_volatility if mech.core_noise else 0.0,)
         )
-        self._budget_cap = ((pa.money_capacity, 3.0 * pa.money_capacity),
-                            (pb.money_capacity, 3.0 * pb.money_capacity))
-        self._fund = (ag.fund_monthly_a, ag.fund_monthly_b) if ag.funding_rule == "fund" else None
         self._drift = (
-            (0.3 * ag.goal_clarity, d.alignment_decay * (1.0 + d.clarity_decay_factor * (1.0 - ag.goal_clarity)))
+            (DRIFT_FLOOR[0] + DRIFT_FLOOR[1] * ag.goal_clarity,
+             d.alignment_decay * (1.0 + d.clarity_decay_factor * (1.0 - ag.goal_clarity)))
             if mech.drift else None
         )
         self._dyn = (d.context_decay, d.fairness_relaxation, d.trust_relaxation, d.conflict_trust_wear)
@@ -133,8 +163,51 @@ class Model:
         )
         self._two_soften = 2.0 * (1.0 - 0.4 * ag.co_ownership)
         self._aversion = (d.disadvantage_aversion, d.advantage_aversion)
-        self._hours_cap_total = self.hours_capacity[0] + self.hours_capacity[1]
+        self._turnover = 0.5 * d.turnover_per_year / 52.18 if mech.feedback else 0.0
+        self._relevance_drift = (d.relevance_drift * (1.0 - 0.5 * ag.co_ownership) / DAYS_PER_YEAR
+                                 if mech.coevolution else 0.0)
         self._hazard = conflicts.hazard_coefficients(p)
+        self.update_capacity(self.env.now)
+
+    def set_params(self, scenario: Any) -> None:
+        """Replace the scenario from now on (renegotiated terms, adjusted cadences).
+
+        Every mechanism reads ``self.p`` when it acts, so the change takes effect at once;
+        a cadence switched on starts its meetings from now.
+        """
+        self.advance(self.env.now)
+        self.p = scenario
+        self.refresh_params()
+        if self.p.mechanisms.meetings:
+            self.start_cadences()
+
+    def update_capacity(self, t: float) -> None:
+        """Refill rates and caps of the pools: capacity follows each partner's revenue."""
+        st, p = self.st, self.p
+        ag, d = p.agreement, p.dynamics
+        fund_rule = ag.funding_rule == "fund"
+        months_cap = d.budget_months * (1.0 if ag.separate_budget else 2.0)  # no ring-fence: borrow from operations
+        fund_in = [0.0, 0.0]
+        for i, pp in enumerate(self.partners):
+            r0 = self.revenue0[i]
+            factor = (st.core_revenue[i] + st.joint_rate[i]) / r0 if r0 > 0.0 else 1.0
+            factor = 0.0 if factor < 0.0 else (10.0 if factor > 10.0 else factor)
+            money = pp.money_capacity * factor
+            if fund_rule:
+                fund_in[i] = ag.fund_monthly_a if i == 0 else ag.fund_monthly_b
+                money = money - fund_in[i] if money > fund_in[i] else 0.0
+            hours_rate = pp.staff_hours * factor / 7.0 - ag.cross_training_hours / DAYS_PER_MONTH
+            if not self.finite or not st.active:
+                self.budget[i].set_rate(t, 0.0, INF)
+                self.hours[i].set_rate(t, 0.0, INF)
+                continue
+            self.budget[i].set_rate(t, money / DAYS_PER_MONTH, months_cap * money)
+            self.hours[i].set_rate(t, hours_rate if hours_rate > 0.0 else 0.0,
+                                   d.hours_buffer_weeks * pp.staff_hours * factor)
+        if not st.active:
+            fund_in = [0.0, 0.0]
+        self.fund_in = (fund_in[0], fund_in[1])
+        self.fund.set_rate(t, (fund_in[0] + fund_in[1]) / DAYS_PER_MONTH, INF)
 
     def poisson_process(self, stream: Stream, mean_gap: float, on_arrival: Callable[[float], None]):
         """A SimPy process calling ``on_arrival(t)`` at the times ``t`` of a Poisson process.
@@ -170,31 +243,36 @@ class Model:
             self.counts["open_area"] += (len(self.st.open) + len(self.st.latent)) * (now - self._open_t)
         self._open_t = now
 
-    def pay(self, amount: float, shares: tuple[float, float], what: str) -> bool:
-        """Spend ``amount`` on partnership work, by the funding rule; False if the fund is short."""
+    def money_pools(self, amount: float, shares: tuple[float, float]) -> tuple[tuple[Pool, ...], tuple[float, ...]]:
+        """The pools a cost is drawn from and how much from each (the fund, or both budgets)."""
+        if self.p.agreement.funding_rule == "fund":
+            return (self.fund,), (amount,)
+        return self.budget, (amount * shares[0], amount * shares[1])
+
+    def pay(self, amount: float, shares: tuple[float, float], what: str) -> None:
+        """Book ``amount`` of partnership spending (already drawn from its pools)."""
         st = self.st
         if amount <= 0.0:
-            return True
+            return
         if self.p.agreement.funding_rule == "fund":
-            if st.fund + 1e-9 < amount:
-                return False
-            st.fund -= amount
+            if not self.finite:
+                self.fund.take(self.env.now, 0.0)
+                self.fund.level -= amount  # bottomless: the balance may go negative
             st.spent += amount
             if self.events is not None:
                 self.log("pay", what, round(amount, 2), "fund")
-            return True
+            return
         separate = self.p.agreement.separate_budget
         crowd = self.p.dynamics.crowding_out
         for i in (0, 1):
             part = amount * shares[i]
             st.contrib_money[i] += part
-            st.budget[i] -= part
             if not separate:
-                st.core_revenue[i] = max(0.0, st.core_revenue[i] - crowd * part)
+                x = st.core_revenue[i] - crowd * part
+                st.core_revenue[i] = x if x > 0.0 else 0.0
         st.spent += amount
         if self.events is not None:
             self.log("pay", what, round(amount, 2), round(shares[0], 4))
-        return True
 
     def add_hours(self, i: int, hours: float, weight: float = 1.0) -> None:
         """Charge staff hours to partner ``i``; ``weight`` > 1 for hours that feel heavier.
@@ -204,6 +282,17 @@ class Model:
         """
         self.st.contrib_hours[i] += hours
         self.st.burden_hours[i] += hours * weight
+
+    def drained(self, i: int) -> float:
+        """How exhausted partner ``i``'s staff hours are: 0 (full) to 1 (none left)."""
+        if not self.finite:
+            return 0.0
+        return 1.0 - self.hours[i].fill(self.env.now)
+
+    def lose_trust(self, fraction: float) -> None:
+        """A one-off loss of ``fraction`` of trust (an event: breach, escalation, spending without consent)."""
+        st = self.st
+        st.trust *= 1.0 - (fraction if fraction < 1.0 else 1.0)
 
     def end_partnership(self, reason: str) -> None:
         """End the partnership now; joint work stops, core businesses go on."""
@@ -216,6 +305,7 @@ class Model:
         st.exit_day = self.env.now
         st.exit_reason = reason
         st.joint_rate = [0.0, 0.0]
+        self.update_capacity(self.env.now)  # pools and fund stop filling
         self.log("exit", reason)
 
     # -- continuous dynamics ----------------------------------------------------------
@@ -224,8 +314,7 @@ class Model:
 
         The hot path of the model (every weekly tick and most events): it reads the
         coefficients cached by :meth:`refresh_params` and spells out what would read more
-        naturally as ``min``/``max`` calls and small loops, with the same arithmetic in
-        the same order (results are bit-identical to the plain formulation).
+        naturally as ``min``/``max`` calls and small loops.
         """
         st = self.st
         dt = t - st.last_t
@@ -234,13 +323,17 @@ class Model:
         st.last_t = t
         exp = math.exp
         weeks = dt / 7.0
-        # joint revenue earned
+        # joint revenue earned; each initiative's revenue decays with its life
         ja, jb = st.joint_rate
         if ja or jb:
-            years = dt / DAYS_PER_YEAR
+            life = self.value_life_days
+            keep = exp(-dt / life)
+            years = life * (1.0 - keep) / DAYS_PER_YEAR
             st.received[0] += ja * years
             st.received[1] += jb * years
             st.joint_cum += (ja + jb) * years
+            st.joint_rate[0] = ja * keep
+            st.joint_rate[1] = jb * keep
         areas = self._areas
         areas[0] += st.trust * dt
         areas[1] += st.alignment * dt
@@ -248,50 +341,51 @@ class Model:
         areas[3] += st.team_sat * dt
         if not st.active:
             return
-        # partnership budgets accrue from monthly capacity (capped at three months)
         months = dt / DAYS_PER_MONTH
-        budget = st.budget
-        (cap_a, lim_a), (cap_b, lim_b) = self._budget_cap
-        x = budget[0] + cap_a * months
-        budget[0] = x if x < lim_a else lim_a
-        x = budget[1] + cap_b * months
-        budget[1] = x if x < lim_b else lim_b
-        if self._fund is not None:
-            fa_, fb_ = self._fund
+        fa_, fb_ = self.fund_in
+        if fa_ or fb_:  # predetermined payments into the partnership fund
             st.contrib_money[0] += fa_ * months
-            st.fund += fa_ * months
             st.contrib_money[1] += fb_ * months
-            st.fund += fb_ * months
+        ct = self.p.agreement.cross_training_hours
+        if ct:
+            st.contrib_hours[0] += ct * months
+            st.contrib_hours[1] += ct * months
         # drift: alignment decays toward a floor set by goal clarity, slower with context
         if self._drift is not None:
             floor, rate = self._drift
             rate *= 1.0 - 0.5 * st.context
             st.alignment = floor + (st.alignment - floor) * exp(-rate * weeks)
         ctx_decay, fair_relax, trust_relax, wear = self._dyn
-        st.context *= exp(-ctx_decay * weeks)
+        # shared context fades, faster when unhappy staff leave (turnover)
+        sat_gap = 1.5 - st.team_sat
+        st.context *= exp(-(ctx_decay + self._turnover * sat_gap) * weeks)
+        if self._relevance_drift:
+            st.relevance *= exp(-self._relevance_drift * dt)
         mem = exp(-dt / SHORT_MEMORY_DAYS)
         st.missed_recent *= mem
         st.shift_pressure *= mem
-        # perceived fairness follows the books (equity of input and output shares)
+        # perceived fairness follows the books as each partner sees them
         fa, fb = fairness_targets(self)
         k = 1.0 - exp(-fair_relax * weeks)
         fair = st.fairness
         fair[0] += k * (fa - fair[0])
         fair[1] += k * (fb - fair[1])
-        # trust relaxes toward earned trust, and open conflicts wear it down
+        # trust moves toward earned trust, down faster than up; conflicts wear it down
         f0, f1 = fair
         earned_trust = (0.3 * st.reliability_record + 0.2 * (f1 if f1 < f0 else f0)
                         + 0.3 * st.alignment + 0.2 * st.context)
-        st.trust += (1.0 - exp(-trust_relax * weeks)) * (earned_trust - st.trust)
-        if st.open:
-            sev = sum(x.severity for x in st.open)
+        rate = trust_relax if earned_trust > st.trust else trust_relax * self.p.dynamics.negativity_bias
+        st.trust += (1.0 - exp(-rate * weeks)) * (earned_trust - st.trust)
+        if st.open or st.latent:
+            sev = sum(x.severity for x in st.open) + self.p.dynamics.latent_wear * sum(
+                x.severity for x in st.latent)
             st.trust *= exp(-wear * sev * weeks)
-        # satisfactions
-        load = self.partnership_load()
+        # satisfactions: team satisfaction suffers from open conflicts and exhausted staff hours
         team_target = 0.2 + 0.35 * st.trust + 0.25 * st.context + 0.2 * st.alignment
-        n_open = len(st.open)
-        over = load - 0.6
-        team_target -= 0.05 * (n_open if n_open < 4 else 4) + 0.5 * (over if over > 0.0 else 0.0)
+        n_open = len(st.open) + len(st.latent)
+        team_target -= 0.05 * (n_open if n_open < 4 else 4)
+        if self.finite:
+            team_target -= self.p.dynamics.overload_satisfaction * 0.5 * (self.drained(0) + self.drained(1))
         team_target = team_target if team_target > 0.0 else 0.0
         st.team_sat += (1.0 - exp(-0.1 * weeks)) * ((team_target if team_target < 1.0 else 1.0) - st.team_sat)
         # depth reached
@@ -319,28 +413,19 @@ class Model:
         rev[0] *= math.exp(drift_a * years + sig_a * root * normal())
         rev[1] *= math.exp(drift_b * years + sig_b * root * normal())
 
-    def partnership_load(self) -> float:
-        """Recent partnership hours as a fraction of staff capacity (rough, for satisfaction)."""
-        cap = self._hours_cap_total
-        if cap <= 0.0:
-            return 0.0
-        now = self.env.now
-        months = (now if now > 30.0 else 30.0) / DAYS_PER_MONTH
-        hours = self.st.contrib_hours
-        return (hours[0] + hours[1]) / months / cap
-
     # -- recording and the weekly tick --------------------------------------------------
     def record(self) -> None:
         """Write the current state as one row of the time series."""
         st, c = self.st, self.counts
+        now = self.env.now
         self.recorder.record((
-            self.env.now, st.trust, st.alignment, st.context, st.fairness[0], st.fairness[1],
+            now, st.trust, st.alignment, st.context, st.fairness[0], st.fairness[1],
             st.core_revenue[0] + st.joint_rate[0], st.core_revenue[1] + st.joint_rate[1],
             st.joint_rate[0] + st.joint_rate[1], st.joint_cum, len(st.open) + len(st.latent),
-            len(st.latent), c["escalations"], st.fund, st.contrib_money[0], st.contrib_money[1],
+            len(st.latent), c["escalations"], self.fund.at(now), st.contrib_money[0], st.contrib_money[1],
             st.contrib_hours[0], st.contrib_hours[1], st.spent, st.meeting_hours, st.customer_sat,
             st.team_sat, st.initiatives_active, c["initiatives_completed"], st.response_ema, st.depth,
-            1.0 if st.active else 0.0,
+            1.0 if st.active else 0.0, st.relevance, self.drained(0), self.drained(1),
         ))
 
     def weekly(self):
@@ -348,9 +433,12 @@ class Model:
         env = self.env
         while True:
             yield env.timeout(7.0)
-            self.grow_revenue(env.now)
-            self.advance(env.now)
-            self.st.response_ema = communication.recent_response_hours(self, env.now)
+            now = env.now
+            self.grow_revenue(now)
+            self.advance(now)
+            if self.st.active:
+                self.update_capacity(now)
+            self.st.response_ema = communication.recent_response_hours(self, now)
             if self.st.active and self.p.mechanisms.review:
                 review.check_trust_exit(self)
             self.record()
@@ -358,6 +446,13 @@ class Model:
                 conflicts.plan_week(self)
 
     # -- running ----------------------------------------------------------------------
+    def start_cadences(self) -> None:
+        """Start the process of every enabled cadence that is not running yet."""
+        for kind in ("weekly", "monthly", "quarterly"):
+            if kind not in self.running_cadences and getattr(self.p.agreement.cadence, kind).enabled:
+                self.running_cadences.add(kind)
+                self.env.process(meetings.cadence(self, kind))
+
     def start(self) -> None:
         """Start every switched-on mechanism's processes."""
         env, mech = self.env, self.p.mechanisms
@@ -370,9 +465,7 @@ class Model:
             for i in (0, 1):
                 env.process(communication.traffic(self, i))
         if mech.meetings:
-            for kind in ("weekly", "monthly", "quarterly"):
-                if getattr(self.p.agreement.cadence, kind).enabled:
-                    env.process(meetings.cadence(self, kind))
+            self.start_cadences()
         if mech.informal and self.p.agreement.informal_per_month > 0:
             env.process(meetings.informal(self))
         if mech.opportunities and self.p.market.opportunities_per_month > 0:
@@ -399,37 +492,42 @@ class Model:
                          self.events, self.st.exit_reason)
 
 
-def fairness_targets(m: Model) -> tuple[float, float]:
-    """Perceived fairness each partner's books justify (equity of input and output shares).
+def effort(m: Model, i: int, money: float, hours: float) -> float:
+    """Partner ``i``'s effort: money over its monthly money capacity plus hours over its monthly
+    staff hours. One measure for perceived fairness and for attribution "by contribution"."""
+    inv_money, inv_hours = m._inv_cap[i]
+    return money * inv_money + hours * inv_hours
 
-    Input is effort relative to capacity (money over monthly money capacity plus burden
-    hours, out-of-hours meeting time counting 1.5 times, over monthly staff capacity);
-    output is attributed joint revenue, shared equally
-    while there is none. Getting a smaller output share than input share costs
-    ``disadvantage_aversion`` per unit of gap (times two), a larger one
+
+def fairness_targets(m: Model) -> tuple[float, float]:
+    """Perceived fairness each partner's view of the books justifies (equity of input and output).
+
+    Input is effort relative to capacity (:func:`effort` of money put in and burden hours,
+    out-of-hours meeting time counting 1.5 times); each partner sees the other's input
+    discounted by its self-serving bias (none with integrated tracking). Output is attributed
+    joint revenue, shared equally while there is none. Getting a smaller output share than
+    input share costs ``disadvantage_aversion`` per unit of gap (times two), a larger one
     ``advantage_aversion``; co-ownership softens both (by ``0.4 co_ownership``).
     """
     st = m.st
-    (ma, ha), (mb, hb) = m._inv_cap
     money, burden = st.contrib_money, st.burden_hours
-    in_a = money[0] * ma + burden[0] * ha
-    in_b = money[1] * mb + burden[1] * hb
-    tot_in = in_a + in_b
-    if tot_in <= 0.0:
+    in_a = effort(m, 0, money[0], burden[0])
+    in_b = effort(m, 1, money[1], burden[1])
+    if in_a + in_b <= 0.0:
         return (1.0, 1.0)
     rec = st.received
     tot_out = rec[0] + rec[1]
     out_a = rec[0] / tot_out if tot_out > 0.0 else 0.5
-    gap = in_a / tot_in - out_a  # > 0: A is disadvantaged
+    bias_a, bias_b = m.bias
+    gap_a = in_a / (in_a + in_b * (1.0 - bias_a)) - out_a  # > 0: A feels disadvantaged
+    gap_b = in_b / (in_b + in_a * (1.0 - bias_b)) - (1.0 - out_a)
     dis, adv = m._aversion
     two_soften = m._two_soften
-    pos = gap if gap > 0.0 else 0.0
-    neg = -gap if -gap > 0.0 else 0.0
-    fa = 1.0 - two_soften * (dis * pos + adv * neg)
-    fb = 1.0 - two_soften * (dis * neg + adv * pos)
-    fa = fa if fa > 0.0 else 0.0
-    fb = fb if fb > 0.0 else 0.0
-    return (fa if fa < 1.0 else 1.0, fb if fb < 1.0 else 1.0)
+    out = []
+    for gap in (gap_a, gap_b):
+        f = 1.0 - two_soften * (dis * gap if gap > 0.0 else -adv * gap)
+        out.append(0.0 if f < 0.0 else (1.0 if f > 1.0 else f))
+    return (out[0], out[1])
 
 
 def run_model(scenario: Any, seed: int = 0, replication: int = 0, *, trace: bool = False,

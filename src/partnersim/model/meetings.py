@@ -1,38 +1,56 @@
-"""Meetings (the three cadences) and informal interactions (continuity).
+"""Meetings (the three cadences, clarity meetings) and informal interactions (continuity).
 
 A cadence holds a meeting every ``interval_days``, at the start of the host's working
 day. If both partners' working hours overlap for the meeting's length, it is held in
-hours (quality 1). Otherwise one partner joins out of hours: without rotation that is
-always partner B and the meeting's quality is ``out_of_hours_quality``; with rotated
-times the burden alternates and the quality is halfway between that and 1.
+hours (quality 1). Otherwise one partner joins out of hours and the meeting's quality is
+``out_of_hours_quality``: without rotation that is always partner B; with rotated times
+the burden alternates between the partners (the quality is the same).
 
-A meeting costs ``duration_hours x attendees`` staff hours per partner (out-of-hours
-hours count 1.5 times in that partner's perceived input), restores a fraction
-``gain_<kind> x quality x (0.5 + goal_clarity / 2)`` of the alignment gap, surfaces each latent conflict with
-probability ``surface_<kind> x quality``, and settles each surfaced conflict with
-probability ``resolve_at_meeting x quality``. Cadences also track milestones: see
-:func:`accountability`.
+A meeting needs ``duration_hours`` from each of ``attendees`` people per partner, drawn
+from the partners' staff hours: a partner short of hours sends fewer people, and a
+meeting nobody on one side can attend is skipped. What a meeting achieves grows with its
+person-hours, with diminishing returns: ``effect = (1 - exp(-h / h_ref)) / 0.75`` where
+``h`` is the duration times the mean attendance and ``h_ref`` the cadence's default
+person-hours over ln 4 (so the default meeting has effect 1). It restores a fraction
+``gain_<kind> x quality x effect x (0.5 + goal_clarity / 2)`` of the alignment gap,
+surfaces each latent conflict with probability ``surface_<kind> x quality x effect``,
+settles each surfaced conflict with probability ``resolve_at_meeting x quality x
+effect``, and its context conversations (``context_share`` of the time) build shared
+context (``context_meeting_gain``) and relevance (``relevance_gain``). Cadences also
+track milestones (:func:`accountability`), less so when time goes to context.
 """
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
 from partnersim.model import conflicts
+from partnersim.model.resources import take_now
 
 if TYPE_CHECKING:  # pragma: no cover
     from partnersim.model.core import Model
 
-__all__ = ["accountability", "cadence", "informal", "meeting_quality"]
+__all__ = ["accountability", "cadence", "informal", "meeting_quality", "meeting_effect", "clarity_meeting",
+           "DEFAULT_PERSON_HOURS"]
 
 ACCOUNTABILITY_PER_WEEKLY = 0.3
+DEFAULT_PERSON_HOURS = {"weekly": 2.0, "monthly": 4.0, "quarterly": 12.0, "clarity": 2.0}
+LN4 = math.log(4.0)
+
+
+def meeting_effect(kind: str, duration_hours: float, attendees: float) -> float:
+    """What a meeting achieves relative to the cadence's default meeting (1.0 there; at most 4/3)."""
+    h_ref = DEFAULT_PERSON_HOURS[kind] / LN4
+    return (1.0 - math.exp(-duration_hours * attendees / h_ref)) / 0.75
 
 
 def accountability(p: Any) -> float:
     """Share of would-be-late milestones that milestone tracking at meetings saves.
 
-    Each enabled cadence contributes ``0.3 x 7 / interval_days`` (a weekly check-in 0.3,
-    a monthly review 0.07); contributions combine as independent chances.
+    Each enabled cadence contributes ``0.3 x 7 / interval_days x effect x (1 - context_share / 2)``
+    (a default weekly check-in 0.3, a monthly review about 0.06); contributions combine as
+    independent chances.
     """
     if not p.mechanisms.meetings:
         return 0.0
@@ -40,7 +58,9 @@ def accountability(p: Any) -> float:
     for kind in ("weekly", "monthly", "quarterly"):
         c = getattr(p.agreement.cadence, kind)
         if c.enabled:
-            miss *= 1.0 - min(1.0, ACCOUNTABILITY_PER_WEEKLY * 7.0 / c.interval_days)
+            share = ACCOUNTABILITY_PER_WEEKLY * 7.0 / c.interval_days * meeting_effect(
+                kind, c.duration_hours, c.attendees) * (1.0 - 0.5 * c.context_share)
+            miss *= 1.0 - min(1.0, share)
     return 1.0 - miss
 
 
@@ -51,54 +71,127 @@ def meeting_quality(m: Model, duration_hours: float) -> tuple[float, int]:
     q = m.p.dynamics.out_of_hours_quality
     if m.p.agreement.cadence.rotate_times:
         m.rotation ^= 1
-        return 0.5 * (1.0 + q), m.rotation
+        return q, m.rotation
     return q, 1
 
 
+def _attend(m: Model, duration: float, attendees: int, out_of_hours: int) -> tuple[int, int]:
+    """Draw the meeting's staff hours; return how many people each partner sends (0: skipped)."""
+    st = m.st
+    if m.finite:
+        now = m.env.now
+        sent = []
+        for i in (0, 1):
+            can = int(m.hours[i].at(now) / duration + 1e-9) if duration > 0 else attendees
+            sent.append(attendees if can > attendees else can)
+        if sent[0] < 1 or sent[1] < 1:
+            return 0, 0
+        for i in (0, 1):
+            m.hours[i].take(now, duration * sent[i])
+    else:
+        sent = [attendees, attendees]
+    for i in (0, 1):
+        m.add_hours(i, duration * sent[i], 1.5 if i == out_of_hours else 1.0)
+    st.meeting_hours += duration * (sent[0] + sent[1])
+    return sent[0], sent[1]
+
+
+def hold_meeting(m: Model, kind: str, duration: float, attendees: int, gain: float, surface: float,
+                 context_share: float) -> None:
+    """Hold one meeting now (or skip it for lack of staff hours)."""
+    st, d = m.st, m.p.dynamics
+    m.advance(m.env.now)
+    q, out_of_hours = meeting_quality(m, duration)
+    na, nb = _attend(m, duration, attendees, out_of_hours)
+    if na == 0:
+        m.counts["meetings_skipped"] += 1
+        m.log("meeting_skipped", kind)
+        return
+    if kind != "clarity":
+        m.counts["meetings"] += 1
+    eff = meeting_effect(kind, duration, 0.5 * (na + nb)) * q
+    clarity = 0.5 + 0.5 * m.p.agreement.goal_clarity  # explicit goals make meetings count
+    x = gain * eff * clarity
+    st.alignment += (x if x < 1.0 else 1.0) * (1.0 - st.alignment)
+    if context_share > 0.0:
+        x = d.context_meeting_gain * context_share * eff
+        st.context += (x if x < 1.0 else 1.0) * (1.0 - st.context)
+        if m.p.mechanisms.coevolution:
+            x = d.relevance_gain * context_share * eff
+            st.relevance += (x if x < 1.0 else 1.0) * (1.0 - st.relevance)
+    if m.events is not None:
+        m.log("meeting", kind, round(q, 3))
+    if m.p.mechanisms.conflicts:
+        rng = m.rng["meetings"]
+        p_surface = surface * eff
+        for c in list(st.latent):
+            if rng.uniform() < p_surface:
+                conflicts.surface(m, c, "meeting")
+        p_res = d.resolve_at_meeting * eff
+        for c in list(st.open):
+            if c.status == 1 and rng.uniform() < p_res:
+                conflicts.resolve(m, c, "meeting")
+
+
 def cadence(m: Model, kind: str):
-    """The process of one meeting cadence (``"weekly"``, ``"monthly"`` or ``"quarterly"``)."""
+    """The process of one meeting cadence (``"weekly"``, ``"monthly"`` or ``"quarterly"``).
+
+    It reads the cadence from ``m.p`` before each meeting, so a changed agreement (a review
+    that adjusts the cadence, an intervention) takes effect from the next meeting; it stops
+    when the cadence is switched off.
+    """
     env, st = m.env, m.st
-    rng = m.rng["meetings"]
-    cfg = getattr(m.p.agreement.cadence, kind)
-    gain = getattr(m.p.dynamics, f"gain_{kind}")
-    surface = getattr(m.p.dynamics, f"surface_{kind}")
+    start = env.now
     k = 1
     while True:
-        # the host (A, or the rotating partner) starts at the beginning of its working day
-        t = m.cal[0].next_working(k * cfg.interval_days)
+        cfg = getattr(m.p.agreement.cadence, kind)
+        if not cfg.enabled:
+            m.running_cadences.discard(kind)
+            return
+        # the host (A) starts at the beginning of its working day
+        t = m.cal[0].next_working(start + k * cfg.interval_days)
         k += 1
         if t >= m.horizon:
             return
         yield env.timeout(t - env.now)
         if not st.active:
             return
-        m.advance(t)
-        q, out_of_hours = meeting_quality(m, cfg.duration_hours)
-        hours = cfg.duration_hours * cfg.attendees
-        for i in (0, 1):
-            m.add_hours(i, hours, 1.5 if i == out_of_hours else 1.0)
-        st.meeting_hours += 2 * hours
-        m.counts["meetings"] += 1
-        clarity = 0.5 + 0.5 * m.p.agreement.goal_clarity  # explicit goals make meetings count
-        st.alignment += gain * q * clarity * (1.0 - st.alignment)
-        if m.events is not None:
-            m.log("meeting", kind, round(q, 3))
-        if m.p.mechanisms.conflicts:
-            for c in list(st.latent):
-                if rng.uniform() < surface * q:
-                    conflicts.surface(m, c, "meeting")
-            p_res = m.p.dynamics.resolve_at_meeting * q
-            for c in list(st.open):
-                if c.status == 1 and rng.uniform() < p_res:
-                    conflicts.resolve(m, c, "meeting")
+        cfg = getattr(m.p.agreement.cadence, kind)
+        if not cfg.enabled:
+            m.running_cadences.discard(kind)
+            return
+        d = m.p.dynamics
+        hold_meeting(m, kind, cfg.duration_hours, cfg.attendees, getattr(d, f"gain_{kind}"),
+                     getattr(d, f"surface_{kind}"), cfg.context_share)
+
+
+def clarity_meeting(m: Model):
+    """A short clarity meeting at the host's next working time after a market shift (seed 002).
+
+    One hour, two people per partner: it restores alignment like a strategic review and
+    takes half of the shift's pressure off the conflict hazard.
+    """
+    t = m.cal[0].next_working(m.env.now + 1.0)
+    if t >= m.horizon:
+        return
+    yield m.env.timeout(t - m.env.now)
+    if not m.st.active:
+        return
+    d = m.p.dynamics
+    before = m.counts["meetings_skipped"]
+    hold_meeting(m, "clarity", 1.0, 2, d.gain_monthly, d.surface_monthly, 0.5)
+    if m.counts["meetings_skipped"] == before:
+        m.counts["clarity_meetings"] += 1
+        m.st.shift_pressure *= 0.5
 
 
 def informal(m: Model):
     """Informal, agenda-light interactions: a Poisson process of ``informal_per_month``.
 
-    Each builds shared context (``informal_context_gain`` of the gap) and trust
-    (``informal_trust_gain`` of the gap), costs ``informal_hours`` per partner, and
-    brings a latent conflict to the surface with probability 0.2.
+    Each needs ``informal_hours`` from each partner (skipped when one has none left),
+    builds shared context (``informal_context_gain`` of the gap), trust
+    (``informal_trust_gain`` of the gap) and a little relevance (a quarter of
+    ``relevance_gain``), and brings a latent conflict to the surface with probability 0.2.
     """
     rng = m.rng["informal"]
     return m.poisson_process(rng, 30.4375 / m.p.agreement.informal_per_month, lambda _t: _informal_contact(m, rng))
@@ -106,12 +199,19 @@ def informal(m: Model):
 
 def _informal_contact(m: Model, rng: Any) -> None:
     st, d = m.st, m.p.dynamics
+    u = rng.uniform()  # drawn whatever happens (common random numbers)
+    hours = d.informal_hours
+    if not take_now(m, m.hours, (hours, hours)):
+        m.counts["informal_skipped"] += 1
+        return
+    m.advance(m.env.now)
     st.context += d.informal_context_gain * (1.0 - st.context)
     st.trust += d.informal_trust_gain * (1.0 - st.trust)
+    if m.p.mechanisms.coevolution:
+        st.relevance += 0.25 * d.relevance_gain * (1.0 - st.relevance)
     for i in (0, 1):
-        m.add_hours(i, d.informal_hours)
+        m.add_hours(i, hours)
     m.counts["informal"] += 1
     m.log("informal")
-    if st.latent and m.p.mechanisms.conflicts and rng.uniform() < 0.2:
+    if st.latent and m.p.mechanisms.conflicts and u < 0.2:
         conflicts.surface(m, st.latent[0], "informal")
-

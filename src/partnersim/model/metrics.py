@@ -41,7 +41,9 @@ METRICS: dict[str, tuple[str, str]] = {
     "revenue_uplift_a": ("fraction", "Partner A's final revenue over its expected stand-alone revenue, minus 1."),
     "revenue_uplift_b": ("fraction", "Partner B's final revenue over its expected stand-alone revenue, minus 1."),
     "exit_by_trust": ("0/1", "1 if the partnership ended because trust stayed too low."),
-    "exit_by_outgrowth": ("0/1", "1 if it ended at a renegotiation because one partner outgrew the other."),
+    "exit_by_outgrowth": ("0/1", "1 if it ended at a failed renegotiation because one partner outgrew the other."),
+    "exit_by_shortfall": ("0/1", "1 if it ended because it fell short: too little margin for what it cost."),
+    "exit_by_agreement": ("0/1", "1 if the partners parted by agreement, no longer relevant to each other."),
     "renegotiations": ("count", "Renegotiations triggered at reviews."),
     "conflicts_surfaced_at_meetings": ("count", "Conflicts brought up by a meeting before flaring up."),
     "flare_ups": ("count", "Latent conflicts that flared up by themselves."),
@@ -69,6 +71,24 @@ METRICS: dict[str, tuple[str, str]] = {
     "informal_interactions": ("count", "Informal interactions."),
     "market_shifts": ("count", "Market shifts."),
     "depth_reached": ("0..2", "Deepest stage reached: 0 transactional, 1 collaborative, 2 strategic."),
+    "renegotiations_failed": ("count", "Renegotiations that failed."),
+    "meetings_skipped": ("count", "Cadence or clarity meetings skipped for lack of staff hours."),
+    "informal_skipped": ("count", "Informal interactions skipped for lack of staff hours."),
+    "opportunities_declined": ("count", "Opportunities a partner turned down (risk, or not worth its share)."),
+    "opportunities_unfunded": ("count", "Opportunities accepted but not funded within the decision window."),
+    "resource_delays": ("count", "Initiatives and milestones that waited more than 3 days for money or staff."),
+    "unconsented_spend": ("currency", "Partner money committed by the other partner alone (below the consensus "
+                          "threshold)."),
+    "target_breaches": ("count", "Conflicts that missed the agreed resolution target (with a procedure)."),
+    "recurrences": ("count", "Conflicts settled on positions that came back."),
+    "cadence_adjustments": ("count", "Reviews that started check-ins (adaptive reviews)."),
+    "terms_rebalanced": ("count", "Reviews that moved equal funding to proportional (adaptive reviews)."),
+    "clarity_meetings": ("count", "Clarity meetings held after market shifts."),
+    "final_relevance": ("0..1", "The partners' relevance to each other at the end (co-evolution)."),
+    "final_context": ("0..1", "Shared context at the end."),
+    "value_for_money": ("ratio", "Margin earned over the run against what the partnership cost (money and staff "
+                        "hours at hour_cost)."),
+    "joint_revenue_rate": ("currency/year", "Joint revenue per year at the end (0 after an exit)."),
 }
 
 
@@ -113,6 +133,8 @@ def summarize(m: Model) -> dict[str, float]:
     out["revenue_uplift_a"], out["revenue_uplift_b"] = uplift
     out["exit_by_trust"] = 1.0 if st.exit_reason == "trust" else 0.0
     out["exit_by_outgrowth"] = 1.0 if st.exit_reason == "outgrown" else 0.0
+    out["exit_by_shortfall"] = 1.0 if st.exit_reason == "shortfall" else 0.0
+    out["exit_by_agreement"] = 1.0 if st.exit_reason == "agreed" else 0.0
     out["renegotiations"] = c["renegotiations"]
     out["conflicts_surfaced_at_meetings"] = c["conflicts_surfaced_at_meetings"]
     out["flare_ups"] = c["flare_ups"]
@@ -131,10 +153,20 @@ def summarize(m: Model) -> dict[str, float]:
     out["contribution_money_a"], out["contribution_money_b"] = st.contrib_money
     out["contribution_hours_a"], out["contribution_hours_b"] = st.contrib_hours
     out["spending"] = st.spent
-    out["fund_balance"] = st.fund
+    out["fund_balance"] = m.fund.at(horizon if st.active else st.exit_day)
     out["facilitator_spend"] = c["facilitator_spend"]
     out["meetings_held"] = c["meetings"]
     out["informal_interactions"] = c["informal"]
     out["market_shifts"] = c["market_shifts"]
     out["depth_reached"] = float(st.depth)
+    for k in ("renegotiations_failed", "meetings_skipped", "informal_skipped", "opportunities_declined",
+              "resource_delays", "unconsented_spend", "target_breaches", "recurrences", "cadence_adjustments",
+              "terms_rebalanced", "clarity_meetings"):
+        out[k] = c[k]
+    out["opportunities_unfunded"] = c["unfunded"]
+    out["final_relevance"] = st.relevance
+    out["final_context"] = st.context
+    cost = st.spent + m.p.market.hour_cost * (st.contrib_hours[0] + st.contrib_hours[1])
+    out["value_for_money"] = m.p.market.margin * st.joint_cum / cost if cost > 0.0 else NAN
+    out["joint_revenue_rate"] = st.joint_rate[0] + st.joint_rate[1]
     return out

@@ -35,6 +35,9 @@ COLUMN_UNITS: dict[str, tuple[str, str]] = {
     "response_hours": ("hours", "Recent message response time (moving average)."),
     "depth": ("0..2", "Partnership depth: 0 transactional, 1 collaborative, 2 strategic."),
     "active": ("0/1", "Whether the partnership still exists."),
+    "relevance": ("0..1", "The partners' relevance to each other (co-evolution)."),
+    "staff_strain_a": ("0..1", "How exhausted partner A's staff hours for the partnership are (1: none left)."),
+    "staff_strain_b": ("0..1", "How exhausted partner B's staff hours for the partnership are (1: none left)."),
 }
 COLUMNS: tuple[str, ...] = tuple(COLUMN_UNITS)
 

@@ -12,10 +12,11 @@ LATENT, SURFACED, ESCALATED, RESOLVED = 0, 1, 2, 3
 class Conflict:
     """One conflict: latent until surfaced (at a meeting, informally, or by flaring up)."""
 
-    __slots__ = ("id", "arose", "severity", "status", "surfaced", "flared")
+    __slots__ = ("id", "arose", "severity", "status", "surfaced", "flared", "source")
 
-    def __init__(self, cid: int, arose: float, severity: float) -> None:
+    def __init__(self, cid: int, arose: float, severity: float, source: str = "routine") -> None:
         self.id = cid
+        self.source = source
         self.arose = arose
         self.severity = severity
         self.status = LATENT
@@ -44,8 +45,6 @@ class State:
     contrib_money: list[float] = field(default_factory=lambda: [0.0, 0.0])
     contrib_hours: list[float] = field(default_factory=lambda: [0.0, 0.0])
     burden_hours: list[float] = field(default_factory=lambda: [0.0, 0.0])  # hours as felt (fairness)
-    budget: list[float] = field(default_factory=lambda: [0.0, 0.0])  # uncommitted capacity (currency)
-    fund: float = 0.0
     spent: float = 0.0
     joint_cum: float = 0.0
     meeting_hours: float = 0.0
@@ -56,6 +55,8 @@ class State:
     team_sat: float = 0.7
     response_ema: float = 0.0  # hours
     depth: int = 0  # 0 transactional, 1 collaborative, 2 strategic
+    relevance: float = 0.7  # the partners' relevance to each other (co-evolution)
+    spill_rate: float = 0.0  # core revenue per year added by cross-promotion (both partners)
     active: bool = True
     exit_day: float = float("nan")
     exit_reason: str = ""

@@ -25,6 +25,9 @@ MECHANISM_STREAMS: dict[str, int] = {
     "market": 7,
     "conflicts": 8,
     "resolution": 9,
+    "chemistry": 10,
+    "review": 11,
+    "sources": 12,
 }
 
 _BLOCK = 256

@@ -177,6 +177,14 @@ class ConflictProcedure(_Section):
     facilitator_days: float = P(
         10.0, "days", "Mean time the facilitator needs to resolve an escalation.", gt=0, le=365
     )
+    escalate_severity: float = P(
+        1.2, "severity", "A surfaced conflict at least this severe escalates at once (severities run 0.2-1; "
+        "a flare-up multiplies them by dynamics.flare_severity).", gt=0, le=10
+    )
+    interest_based: float = P(
+        0.3, "0..1", "How far resolutions address interests rather than positions (seed 000): the chance a "
+        "resolution settles the underlying issue instead of papering over it.", ge=0, le=1
+    )
 
 
 class Review(_Section):
@@ -192,6 +200,19 @@ class Review(_Section):
     outgrow_factor: float = P(
         2.0, "ratio", "Relative growth of one partner over the other (since the terms were set) that "
         "triggers renegotiation at a review.", ge=1, le=1000
+    )
+    adaptive: bool = Field(
+        False, description="Reviews act on what they see: start check-ins when conflicts pile up, rebalance "
+        "equal funding when one partner feels short-changed."
+    )
+    shortfall_ratio: float = P(
+        0.8, "ratio", "The partners end it as 'fell short' when, at two reviews in a row after the first year, "
+        "the partnership's margin earned is below this multiple of what it cost (money plus staff time).",
+        ge=0, le=100
+    )
+    exit_relevance: float = P(
+        0.25, "0..1", "Relevance to each other below which the partners part by agreement at a review "
+        "(a graceful exit).", ge=0, le=1
     )
 
 
@@ -234,6 +255,21 @@ class Agreement(_Section):
     shared_platform: bool = Field(
         False, description="A shared asynchronous platform: visible status, fewer waits across time zones."
     )
+    integrated_tracking: bool = Field(
+        False, description="Integrated financial tracking of partnership costs and revenue (seed 000): each "
+        "partner sees the true books, not its own biased view of them."
+    )
+    joint_crm: bool = Field(
+        False, description="Joint customer relationship management: shared customers are not double-served."
+    )
+    cross_training_hours: float = P(
+        0.0, "hours/month", "Staff hours per partner per month spent learning the partner's operations: "
+        "quicker answers and more reliable joint work.", ge=0, le=200
+    )
+    clarity_after_shift: bool = Field(
+        False, description="After a market shift, leaders hold a short clarity meeting ('here is how we "
+        "interpret this shift', seed 002)."
+    )
     conflict: ConflictProcedure = Field(ConflictProcedure(), description="Conflict procedures.")
     review: Review = Field(Review(), description="Reviews and exit rules.")
 
@@ -260,6 +296,24 @@ class Market(_Section):
         0.1, "fraction", "Share of an initiative's value each partner gains in core revenue (spill-over).",
         ge=0, le=1,
     )
+    margin: float = P(0.5, "fraction", "Share of joint revenue that is margin (what an initiative earns).",
+                      ge=0, le=1)
+    value_life_years: float = P(
+        3.0, "years", "Mean life of an initiative's revenue (customer churn, product life): it decays "
+        "exponentially.", gt=0, le=100
+    )
+    saturation: float = P(
+        0.5, "fraction", "Joint revenue, as a share of the partners' combined core revenue, at which a new "
+        "initiative is worth half as much (diminishing returns).", gt=0, le=100
+    )
+    overlap: float = P(
+        0.1, "0..1", "How far the partners' own markets overlap: 0 complementary, 1 competitors.", ge=0, le=1
+    )
+    shared_customers: float = P(
+        0.3, "0..1", "Share of joint work serving customers both partners already serve.", ge=0, le=1
+    )
+    hour_cost: float = P(50.0, "currency/hour", "What a staff hour costs the partner (for value for money).",
+                         ge=0, le=1e5)
 
 
 class Initial(_Section):
@@ -268,6 +322,9 @@ class Initial(_Section):
     trust: float = P(0.6, "0..1", "Trust between the partners.", ge=0, le=1)
     alignment: float = P(0.7, "0..1", "Alignment of priorities.", ge=0, le=1)
     context: float = P(0.2, "0..1", "Shared context (familiarity, mutual understanding).", ge=0, le=1)
+    relevance: float = P(
+        0.7, "0..1", "Relevance of the partners to each other (co-evolution, seed 002).", ge=0, le=1
+    )
 
 
 class Mechanisms(_Section):
@@ -282,6 +339,15 @@ class Mechanisms(_Section):
     market_shifts: bool = Field(True, description="Market shifts that move priorities.")
     conflicts: bool = Field(True, description="Conflicts arising, surfacing, resolving, escalating.")
     review: bool = Field(True, description="Reviews, renegotiation and exit.")
+    resources: bool = Field(
+        True, description="Money and staff hours are finite: work that cannot be funded or staffed waits or is declined."
+    )
+    feedback: bool = Field(
+        True, description="Satisfaction feeds reliability and staff turnover; customers and depth feed opportunities."
+    )
+    perception: bool = Field(True, description="Partners see each other's contributions through biased books.")
+    coevolution: bool = Field(True, description="Relevance to each other drifts with the market and joint work.")
+    competition: bool = Field(True, description="Overlapping markets: the partners compete as well as cooperate.")
 
 
 class Dynamics(_Section):
@@ -343,6 +409,76 @@ class Dynamics(_Section):
     crowding_out: float = P(
         0.2, "1/year", "Core revenue lost per currency of partnership spending without a separate budget.",
         ge=0, le=10,
+    )
+    budget_months: float = P(3.0, "months", "Months of money capacity a partner's partnership budget can hold.",
+                             gt=0, le=120)
+    hours_buffer_weeks: float = P(
+        2.0, "weeks", "Weeks of staff hours that can be banked for partnership work.", gt=0, le=52
+    )
+    overload_reliability: float = P(
+        0.4, "0..1", "Reliability lost on joint work when a partner's staff hours are exhausted.", ge=0, le=1
+    )
+    overload_satisfaction: float = P(
+        0.3, "0..1", "Team satisfaction lost when a partner's staff hours are exhausted.", ge=0, le=1
+    )
+    satisfaction_reliability: float = P(
+        0.4, "0..1", "Reliability lost at zero team satisfaction (relative to satisfaction 0.7).", ge=0, le=1
+    )
+    turnover_per_year: float = P(
+        0.3, "1/year", "Staff turnover on partnership work at team satisfaction 0.5 (each leaver takes shared "
+        "context with them).", ge=0, le=10
+    )
+    negativity_bias: float = P(
+        3.0, "ratio", "Trust moves down this many times faster than up (about 3 in trust-dynamics models).",
+        ge=1, le=10
+    )
+    latent_wear: float = P(
+        0.5, "ratio", "Trust wear of a latent conflict relative to an open one (it festers).", ge=0, le=5
+    )
+    consent_trust_loss: float = P(
+        0.02, "1/month", "Trust lost when one partner spends the other's money alone, per month of the other's "
+        "money capacity spent.", ge=0, le=1
+    )
+    breach_trust_loss: float = P(
+        0.04, "0..1", "Trust lost when a conflict misses the agreed resolution target.", ge=0, le=1
+    )
+    recurrence: float = P(
+        0.5, "0..1", "Chance that a conflict settled on positions comes back later.", ge=0, le=1
+    )
+    hazard_co_ownership: float = P(
+        0.8, "log-hazard", "Conflict hazard reduction at full co-ownership (problems framed as shared).", ge=0, le=20
+    )
+    co_ownership_framing: float = P(
+        0.3, "0..1", "Severity reduction of conflicts at full co-ownership.", ge=0, le=1
+    )
+    hazard_competition: float = P(
+        1.5, "log-hazard", "Weight of market overlap (competition) in the conflict hazard.", ge=0, le=20
+    )
+    hazard_double_serving: float = P(
+        1.0, "log-hazard", "Weight of shared customers served without a joint CRM.", ge=0, le=20
+    )
+    perception_bias: float = P(
+        0.15, "fraction", "Mean self-serving bias: each partner discounts the other's contributions by this much "
+        "(drawn per run; integrated tracking removes it).", ge=0, le=1
+    )
+    context_meeting_gain: float = P(
+        0.15, "0..1", "Context gained by a meeting given wholly to context conversations (fraction of the gap).",
+        ge=0, le=1
+    )
+    relevance_drift: float = P(
+        0.08, "1/year", "Rate at which the partners' relevance to each other erodes without joint exploration.",
+        ge=0, le=10
+    )
+    relevance_gain: float = P(
+        0.04, "0..1", "Relevance gained by a completed initiative or a context-rich meeting (fraction of the gap).",
+        ge=0, le=1
+    )
+    cross_training_effect: float = P(
+        0.3, "0..1", "Share of late milestones and of handling time that full cross-training saves.", ge=0, le=1
+    )
+    fit_spread: float = P(
+        0.4, "log-sd", "Spread across runs of the pair's fit (how much their joint work is worth): partner "
+        "choice matters.", ge=0, le=3
     )
 
 
