@@ -90,10 +90,17 @@ class ScriptedStream(Stream):
 
 
 def scripted_streams(**scripts: ScriptedStream) -> dict[str, Stream]:
-    """Every mechanism's stream scripted: the given ones, the others failing on any draw."""
+    """Every mechanism's stream scripted: the given ones, the others failing on any draw.
+
+    Two streams have neutral defaults unless scripted: ``chemistry`` (drawn once per run:
+    no self-serving bias, a fit of ``exp(-fit_spread^2 / 2)``) and ``sources`` (every
+    conflict from the first term of the hazard, misalignment; every resolution on interests).
+    """
     from partnersim.model.streams import MECHANISM_STREAMS
 
     out: dict[str, Stream] = {name: ScriptedStream() for name in MECHANISM_STREAMS}
+    out["chemistry"] = ScriptedStream(default_exponential=0.0)
+    out["sources"] = ScriptedStream(default_uniform=0.0, default_exponential=1.0)
     out.update(scripts)
     return out
 

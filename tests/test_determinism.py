@@ -100,7 +100,9 @@ def test_conflict_parameters_do_not_move_informal_shift_or_message_times():
     for rep in range(10):
         ea = run_model(base, 4, rep, trace=True).events
         eb = run_model(other, 4, rep, trace=True).events
-        assert [e[0] for e in kinds(ea, "informal")] == [e[0] for e in kinds(eb, "informal")]
+        # (an informal contact may be skipped when staff hours run out: arrivals are the same)
+        assert [e[0] for e in kinds(ea, "informal", "informal_skipped")] == [
+            e[0] for e in kinds(eb, "informal", "informal_skipped")]
         assert [e[0] for e in kinds(ea, "market_shift")] == [e[0] for e in kinds(eb, "market_shift")]
         # routine messages are planned from their own stream at the start
         assert kinds(ea, "message")[:50] == kinds(eb, "message")[:50]
@@ -112,5 +114,5 @@ def test_meeting_cadence_does_not_move_market_shifts_or_informal_times():
     for rep in range(10):
         ea = run_model(base, 8, rep, trace=True).events
         eb = run_model(weekly, 8, rep, trace=True).events
-        for kind in ("market_shift", "informal"):
-            assert [e[0] for e in kinds(ea, kind)] == [e[0] for e in kinds(eb, kind)]
+        for kind in (("market_shift",), ("informal", "informal_skipped")):
+            assert [e[0] for e in kinds(ea, *kind)] == [e[0] for e in kinds(eb, *kind)]

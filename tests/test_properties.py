@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as hs
 
 from partnersim.model import COLUMNS, METRICS, Model
+from partnersim.model.review import EXIT_REASONS
 
 UNIT_COLUMNS = ("trust", "alignment", "context", "fairness_a", "fairness_b", "customer_satisfaction",
                 "team_satisfaction")
@@ -61,7 +62,7 @@ def check_run(sc, out):
     assert math.isnan(s["exit_day"]) == (s["survived"] == 1.0)
     if s["survived"] == 0.0:
         assert 0.0 <= s["exit_day"] <= horizon
-        assert out.exit_reason in ("trust", "outgrown")
+        assert out.exit_reason in EXIT_REASONS
     else:
         assert out.exit_reason == ""
     # the trace lies within the run; the series is weekly and ordered

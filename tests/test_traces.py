@@ -69,11 +69,12 @@ def test_meetings_without_overlap_are_out_of_hours_for_b_without_rotation():
     assert summary["fairness_b"] < summary["fairness_a"] < 1.0
 
 
-def test_rotated_meetings_alternate_the_burden_and_are_better():
+def test_rotated_meetings_alternate_the_burden_not_the_quality():
     sc = only("meetings", horizon_days=30, partner_b__utc_offset=9, agreement__cadence__rotate_times=True,
               **WEEKLY_ONLY)
     log, summary = meetings_of(sc)
-    assert log == [(t, "meeting", "weekly", 0.8) for t in (7.375, 14.375, 21.375, 28.375)]
+    # an out-of-hours meeting is as good (0.6) whoever joins out of hours
+    assert log == [(t, "meeting", "weekly", 0.6) for t in (7.375, 14.375, 21.375, 28.375)]
     assert (summary["contribution_hours_a"], summary["contribution_hours_b"]) == (8.0, 8.0)
     # the out-of-hours burden alternates (A, B, A, B): at the end both carried the same, and
     # perceived fairness (which lags the books) is close to 1 for both
@@ -155,8 +156,10 @@ def test_no_communication_means_instant_replies():
 # -- conflicts -----------------------------------------------------------------------------------------
 
 # One conflict planned at day 0: a Poisson count of 1 (exponential gaps 0 then 100), a delay of
-# 0.5 x 7 days, a severity of 0.2 + 0.8 x 0.5, a flare-up after 0.2 x 45 days; every later week
-# draws a first gap of 100, that is no conflict.
+# 0.5 x 7 days, a severity of 0.2 + 0.8 x 0.5 (0.6, softened by co-ownership framing to
+# 0.6 x (1 - 0.3 x 0.5) = 0.51), a flare-up after 0.2 x 45 days; every later week draws a first
+# gap of 100, that is no conflict. Its source and how it is resolved come from the `sources`
+# stream (scripted_streams: misalignment, on interests).
 def one_conflict():
     return ScriptedStream(uniform=[0.5, 0.5], exponential=[0.0, 100.0, 0.2], default_exponential=100.0)
 
@@ -169,7 +172,7 @@ def test_conflict_flares_up_escalates_and_a_facilitator_resolves_it():
     out = Model(sc, trace=True, streams=streams).run()
     assert kinds(out.events, "conflict_arises", "conflict_surfaces", "conflict_escalates", "conflict_resolved",
                  "pay") == [
-        (3.5, "conflict_arises", 0, 0.6),
+        (3.5, "conflict_arises", 0, 0.51),
         (12.5, "conflict_surfaces", 0, "flare"),
         (57.5, "conflict_escalates", 0),
         (57.5, "pay", "facilitator", 3000.0, 0.5),
@@ -202,7 +205,7 @@ def test_meeting_surfaces_a_latent_conflict_and_the_next_one_settles_it():
     out = Model(sc, trace=True, streams=streams).run()
     assert kinds(out.events, "meeting", "conflict_arises", "conflict_surfaces", "conflict_escalates",
                  "conflict_resolved") == [
-        (3.5, "conflict_arises", 0, 0.6),
+        (3.5, "conflict_arises", 0, 0.51),
         (7.375, "meeting", "weekly", 1.0),
         (7.375, "conflict_surfaces", 0, "meeting"),
         (14.375, "meeting", "weekly", 1.0),

@@ -157,8 +157,9 @@ class Model:
             if mech.drift else None
         )
         self._dyn = (d.context_decay, d.fairness_relaxation, d.trust_relaxation, d.conflict_trust_wear)
+        # effort is measured against capacity; a capacity below one unit counts as one (no inf)
         self._inv_cap = tuple(
-            (1.0 / pp.money_capacity if pp.money_capacity > 0 else 0.0, 1.0 / h if h > 0 else 0.0)
+            (1.0 / max(pp.money_capacity, 1.0) if pp.money_capacity > 0 else 0.0, 1.0 / max(h, 1.0) if h > 0 else 0.0)
             for pp, h in ((pa, self.hours_capacity[0]), (pb, self.hours_capacity[1]))
         )
         self._two_soften = 2.0 * (1.0 - 0.4 * ag.co_ownership)

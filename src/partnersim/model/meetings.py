@@ -82,8 +82,8 @@ def _attend(m: Model, duration: float, attendees: int, out_of_hours: int) -> tup
         now = m.env.now
         sent = []
         for i in (0, 1):
-            can = int(m.hours[i].at(now) / duration + 1e-9) if duration > 0 else attendees
-            sent.append(attendees if can > attendees else can)
+            level = m.hours[i].at(now)
+            sent.append(attendees if level + 1e-9 >= attendees * duration else int(level / duration + 1e-9))
         if sent[0] < 1 or sent[1] < 1:
             return 0, 0
         for i in (0, 1):
@@ -203,6 +203,7 @@ def _informal_contact(m: Model, rng: Any) -> None:
     hours = d.informal_hours
     if not take_now(m, m.hours, (hours, hours)):
         m.counts["informal_skipped"] += 1
+        m.log("informal_skipped")
         return
     m.advance(m.env.now)
     st.context += d.informal_context_gain * (1.0 - st.context)
