@@ -16,9 +16,10 @@ At each weekly tick the number of conflicts arising in the coming week is drawn 
 Poisson(7 h) and each gets a uniform time in the week, a severity U(0.2, 1) (lower by
 ``co_ownership_framing x co_ownership``: problems framed as shared) and a source, drawn in
 proportion to the terms of the hazard (misalignment, unfairness, delivery, market, style,
-strain, competition, customers) plus a routine term of 1. A conflict is latent until a meeting or an informal contact surfaces it, or it flares up
-by itself after an exponential time (mean ``flare_days``), its severity multiplied by
-``flare_severity``. Once surfaced it resolves after an exponential time whose mean
+strain, competition, customers) plus a routine term of 1. A conflict is latent until a
+meeting or an informal contact surfaces it, or it flares up by itself after an
+exponential time (mean ``flare_days``), its severity multiplied by ``flare_severity``.
+Once surfaced it resolves after an exponential time whose mean
 grows with severity, distrust and message latency and shrinks with context and an
 agreed procedure (which works to its target: a tighter target, a quicker resolution); a
 meeting may settle it sooner. Still open ``escalate_after_days`` after surfacing, or

@@ -340,7 +340,8 @@ class Mechanisms(_Section):
     conflicts: bool = Field(True, description="Conflicts arising, surfacing, resolving, escalating.")
     review: bool = Field(True, description="Reviews, renegotiation and exit.")
     resources: bool = Field(
-        True, description="Money and staff hours are finite: work that cannot be funded or staffed waits or is declined."
+        True,
+        description="Money and staff hours are finite: work that cannot be funded or staffed waits or is declined.",
     )
     feedback: bool = Field(
         True, description="Satisfaction feeds reliability and staff turnover; customers and depth feed opportunities."
