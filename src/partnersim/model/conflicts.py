@@ -2,7 +2,7 @@
 
 Hazard (conflicts per day), piecewise constant over each week::
 
-    h = conflict_rate / 30.44 * exp( hazard_misalignment * (1 - alignment)
+    h = conflict_rate / 30.44 * activity * exp( hazard_misalignment * (1 - alignment)
                                    + hazard_unfairness   * (1 - min fairness)
                                    + hazard_missed       * recent missed milestones
                                    + hazard_shift        * recent market shifts
@@ -67,11 +67,21 @@ def hazard_terms(m: Model) -> tuple[float, ...]:
             h_shift * st.shift_pressure, style, h_strain * strain, competition, customers)
 
 
+def activity(m: Model) -> float:
+    """How much the partners do together, relative to a partnership with two initiatives under way.
+
+    ``0.4 + 0.3 x initiatives under way``, at most 1.6: partners who do little together have
+    less to fall out over.
+    """
+    a = 0.4 + 0.3 * m.st.initiatives_active
+    return a if a < 1.6 else 1.6
+
+
 def hazard(m: Model) -> float:
     """Conflict hazard per day in the current state (coefficients cached by :func:`hazard_coefficients`)."""
     x = sum(hazard_terms(m)) - m._hazard[9]
     # capped (one conflict a day; exponent at 50) so that extreme valid parameters cannot overflow
-    h = m._hazard[6] * math.exp(50.0 if x > 50.0 else x)
+    h = m._hazard[6] * activity(m) * math.exp(50.0 if x > 50.0 else x)
     return h if h < MAX_HAZARD else MAX_HAZARD
 
 
@@ -188,7 +198,6 @@ def resolve(m: Model, c: Conflict, how: str) -> None:
     if c.status not in (SURFACED, ESCALATED) or not st.active:
         return
     m.open_changed()
-    m.advance(env.now)
     st.open.remove(c)
     took = env.now - c.arose
     d = m.p.dynamics
@@ -225,7 +234,6 @@ def escalate(m: Model, c: Conflict) -> None:
     st, env = m.st, m.env
     if c.status != SURFACED or not st.active:
         return
-    m.advance(env.now)
     c.status = ESCALATED
     m.counts["escalations"] += 1
     m.lose_trust(m.p.dynamics.escalation_trust_loss)

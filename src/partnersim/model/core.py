@@ -30,6 +30,7 @@ WEEKS_PER_MONTH = DAYS_PER_MONTH / 7.0
 SHORT_MEMORY_DAYS = 30.0  # time constant of missed-milestone and market-shift memory
 DRIFT_FLOOR = (0.15, 0.35)  # alignment drifts toward 0.15 + 0.35 x goal clarity
 RELEVANCE_REF = 0.7  # relevance at which opportunities arrive at the scenario's own rate
+CAPACITY_WEEKS = 4  # capacity follows revenue, brought up to date every four weeks
 CROSS_TRAINING_HOURS = 8.0  # hours/month for about 63% of cross-training's full effect
 
 
@@ -110,6 +111,7 @@ class Model:
         self.fit = math.exp(spread * chem.normal() - 0.5 * spread * spread)
         bias = scenario.dynamics.perception_bias
         self.bias_draw = (chem.exponential(bias), chem.exponential(bias))
+        self.affinity = chem.normal()  # how naturally aligned the pair is, in standard deviations
         # finite resources: each partner's partnership budget and staff hours, and the fund
         self.budget = (Pool(pa.money_capacity, 0.0, INF), Pool(pb.money_capacity, 0.0, INF))
         self.hours = (Pool(INF, 0.0, INF), Pool(INF, 0.0, INF))
@@ -151,8 +153,9 @@ class Model:
             for pp in (pa, pb)
             for s in (pp.revenue_volatility if mech.core_noise else 0.0,)
         )
+        floor = DRIFT_FLOOR[0] + DRIFT_FLOOR[1] * ag.goal_clarity + d.affinity_spread * self.affinity
         self._drift = (
-            (DRIFT_FLOOR[0] + DRIFT_FLOOR[1] * ag.goal_clarity,
+            (0.0 if floor < 0.0 else (0.9 if floor > 0.9 else floor),
              d.alignment_decay * (1.0 + d.clarity_decay_factor * (1.0 - ag.goal_clarity)))
             if mech.drift else None
         )
@@ -168,6 +171,8 @@ class Model:
         self._relevance_drift = (d.relevance_drift * (1.0 - 0.5 * ag.co_ownership) / DAYS_PER_YEAR
                                  if mech.coevolution else 0.0)
         self._hazard = conflicts.hazard_coefficients(p)
+        self._hot = (d.negativity_bias, d.latent_wear, d.overload_satisfaction if self.finite else 0.0,
+                     ag.cross_training_hours)
         self.update_capacity(self.env.now)
 
     def set_params(self, scenario: Any) -> None:
@@ -347,7 +352,7 @@ class Model:
         if fa_ or fb_:  # predetermined payments into the partnership fund
             st.contrib_money[0] += fa_ * months
             st.contrib_money[1] += fb_ * months
-        ct = self.p.agreement.cross_training_hours
+        negativity, latent_wear, overload_sat, ct = self._hot
         if ct:
             st.contrib_hours[0] += ct * months
             st.contrib_hours[1] += ct * months
@@ -375,18 +380,22 @@ class Model:
         f0, f1 = fair
         earned_trust = (0.3 * st.reliability_record + 0.2 * (f1 if f1 < f0 else f0)
                         + 0.3 * st.alignment + 0.2 * st.context)
-        rate = trust_relax if earned_trust > st.trust else trust_relax * self.p.dynamics.negativity_bias
+        rate = trust_relax if earned_trust > st.trust else trust_relax * negativity
         st.trust += (1.0 - exp(-rate * weeks)) * (earned_trust - st.trust)
         if st.open or st.latent:
-            sev = sum(x.severity for x in st.open) + self.p.dynamics.latent_wear * sum(
-                x.severity for x in st.latent)
+            sev = 0.0
+            for x in st.open:
+                sev += x.severity
+            for x in st.latent:
+                sev += latent_wear * x.severity
             st.trust *= exp(-wear * sev * weeks)
         # satisfactions: team satisfaction suffers from open conflicts and exhausted staff hours
         team_target = 0.2 + 0.35 * st.trust + 0.25 * st.context + 0.2 * st.alignment
         n_open = len(st.open) + len(st.latent)
         team_target -= 0.05 * (n_open if n_open < 4 else 4)
-        if self.finite:
-            team_target -= self.p.dynamics.overload_satisfaction * 0.5 * (self.drained(0) + self.drained(1))
+        if overload_sat:
+            ha, hb = self.hours
+            team_target -= overload_sat * 0.5 * (2.0 - ha.fill(t) - hb.fill(t))
         team_target = team_target if team_target > 0.0 else 0.0
         st.team_sat += (1.0 - exp(-0.1 * weeks)) * ((team_target if team_target < 1.0 else 1.0) - st.team_sat)
         # depth reached
@@ -437,7 +446,7 @@ class Model:
             now = env.now
             self.grow_revenue(now)
             self.advance(now)
-            if self.st.active:
+            if self.st.active and int(now / 7.0 + 0.5) % CAPACITY_WEEKS == 0:
                 self.update_capacity(now)
             self.st.response_ema = communication.recent_response_hours(self, now)
             if self.st.active and self.p.mechanisms.review:
@@ -512,8 +521,9 @@ def fairness_targets(m: Model) -> tuple[float, float]:
     """
     st = m.st
     money, burden = st.contrib_money, st.burden_hours
-    in_a = effort(m, 0, money[0], burden[0])
-    in_b = effort(m, 1, money[1], burden[1])
+    (ma, ha), (mb, hb) = m._inv_cap  # effort(), spelled out (hot path)
+    in_a = money[0] * ma + burden[0] * ha
+    in_b = money[1] * mb + burden[1] * hb
     if in_a + in_b <= 0.0:
         return (1.0, 1.0)
     rec = st.received
@@ -524,11 +534,9 @@ def fairness_targets(m: Model) -> tuple[float, float]:
     gap_b = in_b / (in_b + in_a * (1.0 - bias_b)) - (1.0 - out_a)
     dis, adv = m._aversion
     two_soften = m._two_soften
-    out = []
-    for gap in (gap_a, gap_b):
-        f = 1.0 - two_soften * (dis * gap if gap > 0.0 else -adv * gap)
-        out.append(0.0 if f < 0.0 else (1.0 if f > 1.0 else f))
-    return (out[0], out[1])
+    fa = 1.0 - two_soften * (dis * gap_a if gap_a > 0.0 else -adv * gap_a)
+    fb = 1.0 - two_soften * (dis * gap_b if gap_b > 0.0 else -adv * gap_b)
+    return (0.0 if fa < 0.0 else (1.0 if fa > 1.0 else fa), 0.0 if fb < 0.0 else (1.0 if fb > 1.0 else fb))
 
 
 def run_model(scenario: Any, seed: int = 0, replication: int = 0, *, trace: bool = False,

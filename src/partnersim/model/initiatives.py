@@ -48,7 +48,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["arrivals", "opportunity", "initiative", "attribution_shares", "arrival_factor", "MAX_FACTOR"]
 
 DAYS_PER_MONTH = 30.4375
-MAX_FACTOR = 2.5
+MAX_FACTOR = 2.0
 RELEVANCE_REF = 0.7
 LATE_AFTER_WAIT_DAYS = 3.0  # waiting longer than this for money or staff makes a milestone late
 
@@ -86,7 +86,7 @@ def arrivals(m: Model):
         yield env.timeout(t - env.now)
         if not st.active:
             return
-        m.advance(t)
+        # (the slow state as of its last update, at most a week old: a rejected candidate costs no integration)
         if u_keep * MAX_FACTOR >= arrival_factor(m):
             continue
         ra, rb = st.core_revenue
@@ -290,7 +290,6 @@ def initiative(m: Model, origin: int, value: float, cost: float, hours: float,
         waited = env.now - t_wait
         for i in (0, 1):
             m.add_hours(i, need[i])
-        m.advance(env.now)
         late = waited > LATE_AFTER_WAIT_DAYS
         if late:
             c["resource_delays"] += 1

@@ -205,7 +205,6 @@ def _informal_contact(m: Model, rng: Any) -> None:
         m.counts["informal_skipped"] += 1
         m.log("informal_skipped")
         return
-    m.advance(m.env.now)
     st.context += d.informal_context_gain * (1.0 - st.context)
     st.trust += d.informal_trust_gain * (1.0 - st.trust)
     if m.p.mechanisms.coevolution:

@@ -467,7 +467,7 @@ class Dynamics(_Section):
         ge=0, le=1
     )
     relevance_drift: float = P(
-        0.08, "1/year", "Rate at which the partners' relevance to each other erodes without joint exploration.",
+        0.2, "1/year", "Rate at which the partners' relevance to each other erodes without joint exploration.",
         ge=0, le=10
     )
     relevance_gain: float = P(
@@ -476,6 +476,11 @@ class Dynamics(_Section):
     )
     cross_training_effect: float = P(
         0.3, "0..1", "Share of late milestones and of handling time that full cross-training saves.", ge=0, le=1
+    )
+    affinity_spread: float = P(
+        0.12, "0..1", "Spread across runs of how naturally aligned the pair is (the floor alignment drifts "
+        "toward moves by this much per standard deviation): some pairs fit without structure, some not with it.",
+        ge=0, le=1
     )
     fit_spread: float = P(
         0.4, "log-sd", "Spread across runs of the pair's fit (how much their joint work is worth): partner "
