@@ -70,11 +70,11 @@ def hazard_terms(m: Model) -> tuple[float, ...]:
 def activity(m: Model) -> float:
     """How much the partners do together, relative to a partnership with two initiatives under way.
 
-    ``0.4 + 0.3 x initiatives under way``, at most 1.6: partners who do little together have
-    less to fall out over.
+    ``0.5 + 0.25 x initiatives under way``, at most 1: partners who do little together have
+    less to fall out over; beyond two initiatives, more work is no more reason to.
     """
-    a = 0.4 + 0.3 * m.st.initiatives_active
-    return a if a < 1.6 else 1.6
+    a = 0.5 + 0.25 * m.st.initiatives_active
+    return a if a < 1.0 else 1.0
 
 
 def hazard(m: Model) -> float:

@@ -30,6 +30,7 @@ WEEKS_PER_MONTH = DAYS_PER_MONTH / 7.0
 SHORT_MEMORY_DAYS = 30.0  # time constant of missed-milestone and market-shift memory
 DRIFT_FLOOR = (0.15, 0.35)  # alignment drifts toward 0.15 + 0.35 x goal clarity
 RELEVANCE_REF = 0.7  # relevance at which opportunities arrive at the scenario's own rate
+TRUST_PRIOR = 0.25  # weight of initial trust in earned trust
 CAPACITY_WEEKS = 4  # capacity follows revenue, brought up to date every four weeks
 CROSS_TRAINING_HOURS = 8.0  # hours/month for about 63% of cross-training's full effect
 
@@ -83,6 +84,7 @@ class Model:
             core_revenue=[pa.revenue, pb.revenue],
         )
         self.st.relevance = ini.relevance
+        self._trust_prior = TRUST_PRIOR * ini.trust  # the disposition the partners started with stays in earned trust
         self.st.reliability_record = 0.5 * (pa.reliability + pb.reliability)
         self.revenue0 = (pa.revenue, pb.revenue)
         self.counts: dict[str, float] = dict.fromkeys(
@@ -378,8 +380,8 @@ class Model:
         fair[1] += k * (fb - fair[1])
         # trust moves toward earned trust, down faster than up; conflicts wear it down
         f0, f1 = fair
-        earned_trust = (0.3 * st.reliability_record + 0.2 * (f1 if f1 < f0 else f0)
-                        + 0.3 * st.alignment + 0.2 * st.context)
+        earned_trust = (self._trust_prior + 0.75 * (0.3 * st.reliability_record + 0.2 * (f1 if f1 < f0 else f0)
+                                                    + 0.3 * st.alignment + 0.2 * st.context))
         rate = trust_relax if earned_trust > st.trust else trust_relax * negativity
         st.trust += (1.0 - exp(-rate * weeks)) * (earned_trust - st.trust)
         if st.open or st.latent:

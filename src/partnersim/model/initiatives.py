@@ -6,7 +6,8 @@ Arrivals: candidate opportunities arrive as a Poisson process at ``MAX_FACTOR`` 
 partners' relevance to each other, their customers' satisfaction and the partnership's
 depth (seed 002: "opportunities expand as both sides explore new areas"). Each is found
 by partner A with probability A's share of revenue, and has a value (joint revenue per
-year, lognormal, times the pair's fit, which is drawn once per run), a cost (lognormal),
+year, lognormal, times the pair's fit, which is drawn once per run, and 20% more per
+stage of depth), a cost (lognormal),
 staff hours (lognormal) and a risk U(0, 1).
 
 Decision (decision protocol): an opportunity costing more than ``consensus_threshold``
@@ -50,6 +51,7 @@ __all__ = ["arrivals", "opportunity", "initiative", "attribution_shares", "arriv
 DAYS_PER_MONTH = 30.4375
 MAX_FACTOR = 2.0
 RELEVANCE_REF = 0.7
+STAFF_SHARE = 0.6  # share of a partner's staff hours it will promise to initiatives
 LATE_AFTER_WAIT_DAYS = 3.0  # waiting longer than this for money or staff makes a milestone late
 
 
@@ -92,7 +94,8 @@ def arrivals(m: Model):
         ra, rb = st.core_revenue
         origin = 0 if u_origin < (ra / (ra + rb) if ra + rb > 0.0 else 0.5) else 1  # (both may be crowded out)
         m.counts["opportunities"] += 1
-        env.process(opportunity(m, origin, value * m.fit, cost, hours, risk))
+        worth = value * m.fit * (1.0 + 0.2 * st.depth if m.p.mechanisms.feedback else 1.0)
+        env.process(opportunity(m, origin, worth, cost, hours, risk))
 
 
 def _expected_gain(m: Model, i: int, value: float, cost_share: float, hours_share: float, att: float) -> float:
@@ -118,11 +121,21 @@ def _accepts(m: Model, i: int, risk: float, early: bool, value: float, cost: flo
     tol = m.partners[i].risk_tolerance + 0.3 * (m.st.trust - 0.5)
     if early:
         tol += 0.2 * m.p.agreement.co_ownership
-    if risk >= tol:
+    if risk >= tol or not _can_staff(m, i, hours * _hour_shares(m, shares)[i]):
         return False
     share = shares[i] if m.p.agreement.funding_rule != "fund" else 0.5
     return _expected_gain(m, i, value * (1.0 - risk * 0.5), cost * share, hours * _hour_shares(m, shares)[i],
                           att[i]) > 0.0
+
+
+def _can_staff(m: Model, i: int, need: float) -> bool:
+    """Whether partner ``i`` has the staff hours for ``need`` more over an initiative's planned length,
+    beside what it has promised already (at most 60% of its staff hours go to initiatives)."""
+    if not m.finite or need <= 0.0:
+        return True
+    mk = m.p.market
+    days = mk.milestones * mk.milestone_interval_days
+    return m.st.committed[i] + need <= STAFF_SHARE * m.hours[i].rate * days
 
 
 def opportunity(m: Model, origin: int, value: float, cost: float, hours: float, risk: float):
@@ -251,7 +264,29 @@ def _reliable(m: Model, i: int, u: float) -> bool:
 
 def initiative(m: Model, origin: int, value: float, cost: float, hours: float,
                shares: tuple[float, float]):
-    """One joint initiative: milestones (each staffed and, after the first, funded), then success or failure."""
+    """One joint initiative: milestones (each staffed and, after the first, funded), then success or failure.
+
+    Its staff hours count as promised (``st.committed``, what :func:`_can_staff` weighs) from
+    the start until each milestone draws them; whatever ends it releases the rest.
+    """
+    st = m.st
+    n = m.p.market.milestones
+    hshare = _hour_shares(m, shares)
+    need = (hours * hshare[0] / n, hours * hshare[1] / n)
+    committed = st.committed
+    committed[0] += hours * hshare[0]
+    committed[1] += hours * hshare[1]
+    left = [n]  # milestones whose staff hours are still promised
+    try:
+        yield from _run_initiative(m, origin, value, cost, hours, shares, hshare, need, left)
+    finally:  # whatever ends it, what was promised and not yet delivered is released
+        committed[0] -= need[0] * left[0]
+        committed[1] -= need[1] * left[0]
+
+
+def _run_initiative(m: Model, origin: int, value: float, cost: float, hours: float,
+                    shares: tuple[float, float], hshare: tuple[float, float], need: tuple[float, float],
+                    left: list[int]):
     env, st, p = m.env, m.st, m.p
     rng = m.rng["milestones"]
     c = m.counts
@@ -259,7 +294,6 @@ def initiative(m: Model, origin: int, value: float, cost: float, hours: float,
     st.initiatives_active += 1
     m.log("initiative_starts", round(cost, 2))
     n = p.market.milestones
-    hshare = _hour_shares(m, shares)
     money = _money_split(m, cost, shares)
     tranche = cost / n
     for k in range(n):
@@ -277,8 +311,11 @@ def initiative(m: Model, origin: int, value: float, cost: float, hours: float,
         on_time = _reliable(m, 0, u[0]) and _reliable(m, 1, u[1])  # as stretched as the team is now
         # the milestone's staff hours, and the next tranche of money
         t_wait = env.now
-        need = (hours * hshare[0] / n, hours * hshare[1] / n)
         ok = yield from acquire(m, m.hours, need, INF)
+        if ok:  # this milestone's promised hours are now spent
+            st.committed[0] -= need[0]
+            st.committed[1] -= need[1]
+            left[0] -= 1
         if ok and k < n - 1:
             pools, amounts = m.money_pools(tranche, shares)
             ok = yield from acquire(m, pools, amounts, INF)

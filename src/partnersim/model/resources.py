@@ -106,7 +106,7 @@ def acquire(m: Model, pools: tuple[Pool, ...], amounts: tuple[float, ...], deadl
                 if amount > 0.0:
                     pool.take(now, amount)
             return True
-        if now + wait > deadline or not m.st.active:
+        if wait == INF or now + wait > deadline or not m.st.active:
             return False
         # refill rates change with revenue (weekly): wait at most a week, then look again
         yield env.timeout(wait if wait < 7.0 else 7.0)

@@ -64,4 +64,5 @@ class State:
     latent: list[Conflict] = field(default_factory=list)
     open: list[Conflict] = field(default_factory=list)  # surfaced or escalated, not resolved
     initiatives_active: int = 0
+    committed: list[float] = field(default_factory=lambda: [0.0, 0.0])  # staff hours promised to initiatives
     last_t: float = 0.0
