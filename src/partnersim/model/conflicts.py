@@ -70,10 +70,10 @@ def hazard_terms(m: Model) -> tuple[float, ...]:
 def activity(m: Model) -> float:
     """How much the partners do together, relative to a partnership with two initiatives under way.
 
-    ``0.5 + 0.25 x initiatives under way``, at most 1: partners who do little together have
+    ``0.2 + 0.4 x initiatives under way``, at most 1: partners who do little together have
     less to fall out over; beyond two initiatives, more work is no more reason to.
     """
-    a = 0.5 + 0.25 * m.st.initiatives_active
+    a = 0.2 + 0.4 * m.st.initiatives_active
     return a if a < 1.0 else 1.0
 
 
