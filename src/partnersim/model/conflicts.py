@@ -208,9 +208,10 @@ def resolve(m: Model, c: Conflict, how: str) -> None:
     on_interests = u_interest < p_interest
     target = cp.resolution_target_days if cp.procedure else d.resolution_days
     in_time = c.status == SURFACED and env.now - c.surfaced <= target
-    if in_time and on_interests:
-        st.trust += min(1.0, d.resolution_trust_gain * c.severity) * (1.0 - st.trust)  # flared: severity > 1
-        if c.source in ("misalignment", "market"):
+    if on_interests and (in_time or how == "facilitator"):  # a facilitator's settlement builds half as much
+        gain = d.resolution_trust_gain * c.severity * (1.0 if in_time else 0.5)
+        st.trust += (gain if gain < 1.0 else 1.0) * (1.0 - st.trust)  # flared: severity > 1
+        if c.source in ("misalignment", "market"):  # (only a conflict over priorities clarifies them)
             st.alignment += 0.1 * (1.0 - st.alignment)  # expectations clarified
     if in_time:
         m.counts["resolved_within_target"] += 1
@@ -291,21 +292,25 @@ def funding_shares(m: Model, origin: int | None = 0) -> tuple[float, float]:
 def market_shifts(m: Model):
     """Market shifts: Poisson, ``shifts_per_year``; each knocks alignment and raises pressure.
 
-    A shift removes ``shift_magnitude x (1 - context / 2)`` of the alignment (shared context
-    buffers it), ``shift_magnitude / 2 x (1 - context)`` of the relevance, and adds one unit
+    Each shift has a size, exponential with mean 1 (most are small, a few are pivots), drawn
+    whatever happens; it removes ``shift_magnitude x size x (1 - context / 2)`` (at most all)
+    of the alignment (shared context buffers it) and half as much of the relevance, and adds one unit
     of shift pressure to the conflict hazard; with ``clarity_after_shift`` a clarity meeting
     follows (:func:`partnersim.model.meetings.clarity_meeting`).
     """
-    return m.poisson_process(m.rng["market"], 365.0 / m.p.market.shifts_per_year, lambda t: _market_shift(m, t))
+    rng = m.rng["market"]
+    return m.poisson_process(rng, 365.0 / m.p.market.shifts_per_year,
+                             lambda t: _market_shift(m, t, rng.exponential(1.0)))
 
 
-def _market_shift(m: Model, t: float) -> None:
+def _market_shift(m: Model, t: float, size: float) -> None:
     st = m.st
     m.advance(t)
-    mag = m.p.market.shift_magnitude
+    mag = m.p.market.shift_magnitude * size
+    mag = mag if mag < 1.0 else 1.0
     st.alignment *= 1.0 - mag * (1.0 - 0.5 * st.context)
     if m.p.mechanisms.coevolution:  # priorities move apart unless the partners understand each other's context
-        st.relevance *= 1.0 - 0.5 * mag * (1.0 - st.context)
+        st.relevance *= 1.0 - 0.5 * mag * (1.0 - 0.5 * st.context)
     st.shift_pressure += 1.0
     m.counts["market_shifts"] += 1
     m.log("market_shift")

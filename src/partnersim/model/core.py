@@ -29,7 +29,6 @@ DAYS_PER_MONTH = 30.4375
 WEEKS_PER_MONTH = DAYS_PER_MONTH / 7.0
 SHORT_MEMORY_DAYS = 30.0  # time constant of missed-milestone and market-shift memory
 DRIFT_FLOOR = (0.15, 0.35)  # alignment drifts toward 0.15 + 0.35 x goal clarity
-RELEVANCE_REF = 0.7  # relevance at which opportunities arrive at the scenario's own rate
 TRUST_PRIOR = 0.25  # weight of initial trust in earned trust
 CAPACITY_WEEKS = 4  # capacity follows revenue, brought up to date every four weeks
 CROSS_TRAINING_HOURS = 8.0  # hours/month for about 63% of cross-training's full effect
@@ -105,7 +104,6 @@ class Model:
         self.terms_revenue = (pa.revenue, pb.revenue)
         self.running_cadences: set[str] = set()
         self.reviews_log: list[tuple[float, float]] = []  # (day, cost so far) at reviews
-        self.short_reviews = 0
         # the pair's chemistry, drawn once per run: how much their joint work is worth (fit),
         # and how far each discounts the other's contributions (self-serving bias)
         chem = self.rng["chemistry"]
@@ -114,6 +112,7 @@ class Model:
         bias = scenario.dynamics.perception_bias
         self.bias_draw = (chem.exponential(bias), chem.exponential(bias))
         self.affinity = chem.normal()  # how naturally aligned the pair is, in standard deviations
+        self.drift_apart = chem.exponential(1.0)  # how fast this pair's priorities diverge (mean 1)
         # finite resources: each partner's partnership budget and staff hours, and the fund
         self.budget = (Pool(pa.money_capacity, 0.0, INF), Pool(pb.money_capacity, 0.0, INF))
         self.hours = (Pool(INF, 0.0, INF), Pool(INF, 0.0, INF))
@@ -170,8 +169,8 @@ class Model:
         self._two_soften = 2.0 * (1.0 - 0.4 * ag.co_ownership)
         self._aversion = (d.disadvantage_aversion, d.advantage_aversion)
         self._turnover = 0.5 * d.turnover_per_year / 52.18 if mech.feedback else 0.0
-        self._relevance_drift = (d.relevance_drift * (1.0 - 0.5 * ag.co_ownership) / DAYS_PER_YEAR
-                                 if mech.coevolution else 0.0)
+        self._relevance_drift = (d.relevance_drift * self.drift_apart * (1.0 - 0.5 * ag.co_ownership)
+                                 / DAYS_PER_YEAR if mech.coevolution else 0.0)
         self._hazard = conflicts.hazard_coefficients(p)
         self._hot = (d.negativity_bias, d.latent_wear, d.overload_satisfaction if self.finite else 0.0,
                      ag.cross_training_hours)
@@ -342,6 +341,14 @@ class Model:
             st.joint_cum += (ja + jb) * years
             st.joint_rate[0] = ja * keep
             st.joint_rate[1] = jb * keep
+        sa, sb = st.spill
+        if sa or sb:  # cross-promotion's customers churn like the joint ones
+            keep = exp(-dt / self.value_life_days)
+            core = st.core_revenue
+            for i, x in ((0, sa), (1, sb)):
+                lost = x * (1.0 - keep)
+                core[i] = core[i] - lost if core[i] > lost else 0.0
+                st.spill[i] = x * keep
         areas = self._areas
         areas[0] += st.trust * dt
         areas[1] += st.alignment * dt

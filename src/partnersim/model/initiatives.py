@@ -196,7 +196,7 @@ def opportunity(m: Model, origin: int, value: float, cost: float, hours: float, 
     if env.now > t0 + took + LATE_AFTER_WAIT_DAYS:
         c["resource_delays"] += 1
     m.pay(tranche, shares, "initiative")
-    if not consensus and p.agreement.funding_rule != "fund" and p.mechanisms.resources:
+    if not consensus and p.agreement.funding_rule != "fund":
         # the finder committed the partner's money alone: trust pays, by the months of its capacity
         cap = m.partners[other].money_capacity
         months = cost * shares[other] / cap if cap > 0.0 else 0.0
@@ -323,6 +323,9 @@ def _run_initiative(m: Model, origin: int, value: float, cost: float, hours: flo
                 m.pay(tranche, shares, "initiative")
         if not st.active or not ok:
             st.initiatives_active -= 1
+            if st.active:  # never staffed or funded: abandoned, what was paid is lost
+                c["initiatives_failed"] += 1
+                m.log("initiative_abandoned")
             return
         waited = env.now - t_wait
         for i in (0, 1):
@@ -364,9 +367,9 @@ def _run_initiative(m: Model, origin: int, value: float, cost: float, hours: flo
         size_a = ra / core if core > 0.0 else 0.5
         for i, size in ((0, size_a), (1, 1.0 - size_a)):
             st.joint_rate[i] += worth * att[i]
-            spill = 2.0 * p.market.cross_promotion * worth * size * keep
+            spill = 2.0 * p.market.cross_promotion * worth * size  # (worth has the overlap in it)
             st.core_revenue[i] += spill
-            st.spill_rate += spill
+            st.spill[i] += spill
         st.trust += 0.03 * (1.0 + p.agreement.co_ownership) * (1.0 - st.trust)
         st.alignment += 0.03 * (1.0 - st.alignment)  # a shared success
         if p.mechanisms.coevolution:

@@ -169,7 +169,7 @@ def clarity_meeting(m: Model):
     """A short clarity meeting at the host's next working time after a market shift (seed 002).
 
     One hour, two people per partner: it restores alignment like a strategic review and
-    takes half of the shift's pressure off the conflict hazard.
+    halves the market-shift pressure on the conflict hazard.
     """
     t = m.cal[0].next_working(m.env.now + 1.0)
     if t >= m.horizon:

@@ -11,16 +11,20 @@ the staff hours there are) look at the partnership and act:
 - **outgrowing**: when one partner's revenue has grown ``outgrow_factor`` times as much as
   the other's since the terms were set, the terms are renegotiated. It succeeds with
   probability ``0.3 + 0.5 trust + 0.2 co_ownership``: funding becomes proportional to
-  capacity (unless there is a fund), attribution follows contribution, the books start
-  afresh, perceived fairness moves halfway back to 1 and trust gains 5% of its gap. A
+  capacity (unless there is a fund), attribution follows contribution, the revenues the
+  terms are measured against are reset, perceived fairness moves halfway back to 1 and
+  trust gains 5% of its gap. A
   failed renegotiation costs 10% of trust, and ends the partnership (``"outgrown"``) when
   trust is then within 0.15 of the exit threshold;
-- **adaptive reviews** (``review.adaptive``): with two or more conflicts open or alignment
+- **adaptive reviews** (``review.adaptive``): with two or more surfaced conflicts open or alignment
   below 0.45 and no check-ins, they start weekly check-ins; with equal funding and one
   partner's fairness below 0.7, they move to proportional funding;
-- **falling short** (``"shortfall"``): after the first year, the margin earned over the
-  last year (``margin x`` joint revenue) against its cost (money spent plus staff hours at
-  ``hour_cost``); below ``shortfall_ratio`` at two reviews in a row, the partners stop;
+- **falling short** (``"shortfall"``): after the first year, what the partnership now earns
+  a year (:func:`value_for_money`) against what it cost over the last year; below the bar
+  (``shortfall_ratio``, scaled by ``t / 2 years`` in the first two years: returns take time to
+  build), the partners stop with probability ``2 (1 - ratio / bar)``
+  (at most 1) at that review: a clear shortfall ends it at once, a narrow one may be given
+  another chance;
 - **a graceful exit** (``"agreed"``): when the partners' relevance to each other has fallen
   below ``exit_relevance`` while trust is above the exit threshold, they part by agreement.
 """
@@ -71,17 +75,16 @@ def value_for_money(m: Model) -> float:
             then = row
     years = (now - then[0]) / YEAR
     d_cost = (cost - then[1]) / years if years > 0.0 else 0.0
-    earned = mk.margin * (st.joint_rate[0] + st.joint_rate[1] + st.spill_rate)
+    earned = mk.margin * (st.joint_rate[0] + st.joint_rate[1] + st.spill[0] + st.spill[1])
     return earned / d_cost if d_cost > 0.0 else float("inf")
 
 
-def _renegotiate(m: Model) -> bool:
-    """Renegotiate the terms; False if the partnership ended over it."""
+def _renegotiate(m: Model, u: float) -> bool:
+    """Renegotiate the terms (``u``: the review's uniform draw); False if the partnership ended over it."""
     st, p = m.st, m.p
     rv = p.agreement.review
     m.counts["renegotiations"] += 1
     m.log("renegotiation")
-    u = m.rng["review"].uniform()
     if u < 0.3 + 0.5 * st.trust + 0.2 * p.agreement.co_ownership:
         ag = p.agreement
         changes = {"attribution": "contribution"}
@@ -105,7 +108,7 @@ def _adapt(m: Model) -> None:
     """Adaptive reviews: start check-ins when conflicts pile up; rebalance equal funding."""
     st, p = m.st, m.p
     ag = p.agreement
-    if (len(st.open) + len(st.latent) >= 2 or st.alignment < 0.45) and not ag.cadence.weekly.enabled \
+    if (len(st.open) >= 2 or st.alignment < 0.45) and not ag.cadence.weekly.enabled \
             and p.mechanisms.meetings:
         cad = ag.cadence.model_copy(update={"weekly": ag.cadence.weekly.model_copy(update={"enabled": True})})
         m.set_params(p.model_copy(update={"agreement": ag.model_copy(update={"cadence": cad})}))
@@ -143,6 +146,7 @@ def reviews(m: Model):
             st.meeting_hours += h
         st.alignment += 0.1 * (1.0 - st.alignment)
         rng = m.rng["review"]
+        u_terms, u_short = rng.uniform(), rng.uniform()  # drawn at every review (common random numbers)
         if m.p.mechanisms.conflicts:
             for c in list(st.latent):
                 if rng.uniform() < 0.5:
@@ -152,18 +156,16 @@ def reviews(m: Model):
         rb = (st.core_revenue[1] + st.joint_rate[1]) / (tb if tb > 1e-9 else 1e-9)
         ratio = max(ra, rb) / max(min(ra, rb), 1e-9)
         m.log("review", round(ratio, 4))
-        if ratio >= rv.outgrow_factor and not _renegotiate(m):
+        if ratio >= rv.outgrow_factor and not _renegotiate(m, u_terms):
             return
         if rv.adaptive:
             _adapt(m)
         vfm = value_for_money(m)
-        if t >= YEAR and vfm < rv.shortfall_ratio:
-            m.short_reviews += 1
-            if m.short_reviews >= 2:
-                m.end_partnership("shortfall")
-                return
-        else:
-            m.short_reviews = 0
+        # returns take time to build: the bar rises to shortfall_ratio over the first two years
+        bar = rv.shortfall_ratio * (t / (2.0 * YEAR) if t < 2.0 * YEAR else 1.0)
+        if t >= YEAR and vfm < bar and u_short < 2.0 * (1.0 - vfm / bar):
+            m.end_partnership("shortfall")
+            return
         if m.p.mechanisms.coevolution and st.relevance < rv.exit_relevance \
                 and st.trust >= rv.exit_trust_threshold:
             m.end_partnership("agreed")

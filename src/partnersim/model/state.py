@@ -56,7 +56,7 @@ class State:
     response_ema: float = 0.0  # hours
     depth: int = 0  # 0 transactional, 1 collaborative, 2 strategic
     relevance: float = 0.7  # the partners' relevance to each other (co-evolution)
-    spill_rate: float = 0.0  # core revenue per year added by cross-promotion (both partners)
+    spill: list[float] = field(default_factory=lambda: [0.0, 0.0])  # core revenue/year from cross-promotion
     active: bool = True
     exit_day: float = float("nan")
     exit_reason: str = ""

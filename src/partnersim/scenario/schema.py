@@ -192,13 +192,13 @@ class Review(_Section):
 
     interval_days: float = P(182.0, "days", "Time between partnership reviews.", ge=7, le=3650)
     exit_trust_threshold: float = P(
-        0.35, "0..1", "Trust below this for exit_after_days ends the partnership.", ge=0, le=1
+        0.3, "0..1", "Trust below this for exit_after_days ends the partnership.", ge=0, le=1
     )
     exit_after_days: float = P(
         90.0, "days", "How long trust must stay below the threshold to end it.", ge=0, le=3650
     )
     outgrow_factor: float = P(
-        2.0, "ratio", "Relative growth of one partner over the other (since the terms were set) that "
+        1.5, "ratio", "Relative growth of one partner over the other (since the terms were set) that "
         "triggers renegotiation at a review.", ge=1, le=1000
     )
     adaptive: bool = Field(
@@ -211,7 +211,7 @@ class Review(_Section):
         ge=0, le=100
     )
     exit_relevance: float = P(
-        0.25, "0..1", "Relevance to each other below which the partners part by agreement at a review "
+        0.4, "0..1", "Relevance to each other below which the partners part by agreement at a review "
         "(a graceful exit).", ge=0, le=1
     )
 
@@ -387,7 +387,9 @@ class Dynamics(_Section):
     hazard_missed: float = P(0.5, "log-hazard/miss", "Weight of recently missed milestones.", ge=0, le=20)
     hazard_shift: float = P(0.6, "log-hazard/shift", "Weight of recent market shifts.", ge=0, le=20)
     hazard_style: float = P(0.3, "log-hazard", "Extra hazard when communication styles differ.", ge=0, le=20)
-    hazard_strain: float = P(0.5, "log-hazard", "Weight of a partner's overcommitted budget (months).", ge=0, le=20)
+    hazard_strain: float = P(
+        0.5, "log-hazard", "Weight of exhausted staff hours (0 to 1 per partner, both added).", ge=0, le=20
+    )
     flare_days: float = P(45.0, "days", "Mean time until a latent conflict flares up by itself.", gt=0, le=3650)
     flare_severity: float = P(1.5, "ratio", "Severity multiplier of a conflict that flared up.", ge=1, le=10)
     resolution_days: float = P(20.0, "days", "Mean resolution time of a conflict of severity 0.5.", gt=0, le=3650)
@@ -395,9 +397,9 @@ class Dynamics(_Section):
         0.35, "0..1", "Fraction by which an agreed procedure shortens resolutions.", ge=0, le=1
     )
     conflict_trust_wear: float = P(
-        0.02, "1/week", "Trust lost per week per unit of open conflict severity.", ge=0, le=1
+        0.005, "1/week", "Trust lost per week per unit of open conflict severity.", ge=0, le=1
     )
-    escalation_trust_loss: float = P(0.05, "0..1", "Trust lost when a conflict escalates.", ge=0, le=1)
+    escalation_trust_loss: float = P(0.03, "0..1", "Trust lost when a conflict escalates.", ge=0, le=1)
     resolution_trust_gain: float = P(
         0.04, "0..1", "Trust gained when a conflict is resolved within the agreed time.", ge=0, le=1
     )
@@ -471,7 +473,7 @@ class Dynamics(_Section):
         ge=0, le=10
     )
     relevance_gain: float = P(
-        0.04, "0..1", "Relevance gained by a completed initiative or a context-rich meeting (fraction of the gap).",
+        0.02, "0..1", "Relevance gained by a completed initiative or a context-rich meeting (fraction of the gap).",
         ge=0, le=1
     )
     cross_training_effect: float = P(
