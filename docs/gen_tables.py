@@ -91,6 +91,26 @@ SEED_SOURCES: dict[str, str] = {
     "agreement.attribution": "000: “revenue attribution”",
     "agreement.origin_share": "000: “revenue attribution”",
     "agreement.shared_platform": "000: “asynchronous communication systems using shared platforms”",
+    "agreement.cadence.weekly.context_share": "002: “What shifts are you seeing in your market?” (context-driven "
+    "conversations)",
+    "agreement.cadence.monthly.context_share": "002: “What shifts are you seeing in your market?” (context-driven "
+    "conversations)",
+    "agreement.cadence.quarterly.context_share": "002: “What shifts are you seeing in your market?” (context-driven "
+    "conversations)",
+    "agreement.integrated_tracking": "000: “Integrated financial tracking for partnership-related expenses and revenue "
+    "attribution”",
+    "agreement.joint_crm": "000: “Joint customer relationship management to prevent overlap and ensure consistent "
+    "service delivery”",
+    "agreement.cross_training_hours": "000: “Cross-training programs so team members understand partner operations”",
+    "agreement.clarity_after_shift": "002: “Here is how we are interpreting this shift” (clarity signals)",
+    "agreement.conflict.escalate_severity": "000: “neutral facilitators for significant disagreements”",
+    "agreement.conflict.interest_based": "000: “Focus on interests rather than positions”",
+    "agreement.review.adaptive": "000: “Market changes, business growth, or strategic shifts may require updating "
+    "coordination structures”",
+    "agreement.review.shortfall_ratio": "000: “assess whether current arrangements still serve both businesses "
+    "effectively”",
+    "agreement.review.exit_relevance": "000: “gracefully ending arrangements”; 002: “grow in relevance to each other "
+    "over time”",
     "agreement.conflict.procedure": "000: “Establish conflict resolution procedures before disagreements arise”",
     "agreement.conflict.resolution_target_days": "000: “including timelines for discussion and decision-making”",
     "agreement.conflict.escalate_after_days": "000: “Escalation procedures for resolving conflicts quickly”",
@@ -103,9 +123,24 @@ SEED_SOURCES: dict[str, str] = {
     "market.milestone": "000: “milestone tracking to maintain momentum”",
     "market.shift": "000: “Market changes”; 002: “How is our partner’s context evolving?”",
     "market.cross_promotion": "000: “Cross-promotion strategies”",
+    "market.margin": CALIBRATION + "; motivated by 000: “expected returns”",
+    "market.value_life_years": CALIBRATION + " (customer churn, product life)",
+    "market.saturation": CALIBRATION + " (diminishing returns)",
+    "market.overlap": "000: “complementary resource allocation”, “don’t compete directly with core business "
+    "operations”",
+    "market.shared_customers": "000: “Joint customer relationship management to prevent overlap”",
+    "market.hour_cost": "000: “not just financial contributions but also time, expertise, and opportunity costs”",
     # state at day 0 and switches
     "initial": "model setting (starting state)",
     "mechanisms": "model switch (see section 7)",
+    "initial.relevance": "model setting (starting state); 002: “grow in relevance to each other over time”",
+    "mechanisms.resources": "model switch (see 7.15); 000: “resource requirements from each partner”",
+    "mechanisms.feedback": "model switch (see 7.5, 7.11, 7.13); 002: “Opportunities expand as both sides explore "
+    "new areas”",
+    "mechanisms.perception": "model switch (see 7.3); 000: “Integrated financial tracking”",
+    "mechanisms.coevolution": "model switch (see 7.16); 002: “Co-evolution ensures they grow in relevance to each "
+    "other”",
+    "mechanisms.competition": "model switch (see 7.10, 7.11); 000: “complementary resource allocation”",
     # behavioural coefficients
     "dynamics": CALIBRATION,
     "dynamics.clarity_decay_factor": CALIBRATION + "; motivated by 000: “Assuming alignment without explicit "
@@ -122,6 +157,37 @@ SEED_SOURCES: dict[str, str] = {
     "dynamics.resolution_trust_gain": CALIBRATION + "; motivated by 000: “they strengthen or weaken coordination”",
     "dynamics.disadvantage_aversion": CALIBRATION + "; motivated by 000: “creating imbalance and resentment”",
     "dynamics.advantage_aversion": CALIBRATION + "; motivated by 000: “creating imbalance and resentment”",
+    "dynamics.budget_months": CALIBRATION + "; motivated by 000: “Create separate budgets for partnership activities”",
+    "dynamics.hours_buffer_weeks": CALIBRATION + "; motivated by 000: “resource requirements from each partner”",
+    "dynamics.overload_": CALIBRATION + "; motivated by 000: “Team satisfaction levels among employees working on "
+    "partnership initiatives”",
+    "dynamics.satisfaction_reliability": CALIBRATION + "; motivated by 000: “Team satisfaction levels”",
+    "dynamics.turnover_per_year": CALIBRATION + "; motivated by 000: “Team satisfaction levels”",
+    "dynamics.negativity_bias": CALIBRATION + " (about 3 in trust-dynamics models, Pant & Yu 2025; not from the "
+    "seeds)",
+    "dynamics.latent_wear": CALIBRATION + "; motivated by 000: “rather than letting conflicts fester”",
+    "dynamics.consent_trust_loss": CALIBRATION + "; motivated by 000: “when partners need consensus versus "
+    "independent action”",
+    "dynamics.breach_trust_loss": CALIBRATION + "; motivated by 000: “including timelines for discussion and "
+    "decision-making”",
+    "dynamics.recurrence": CALIBRATION + "; motivated by 000: “Focus on interests rather than positions”",
+    "dynamics.hazard_co_ownership": CALIBRATION + "; motivated by 002: “joint decision-making and outcomes” "
+    "(Co-Ownership)",
+    "dynamics.co_ownership_framing": CALIBRATION + "; motivated by 002: “joint decision-making and outcomes” "
+    "(Co-Ownership)",
+    "dynamics.hazard_competition": CALIBRATION + "; motivated by 000: “complementary resource allocation”",
+    "dynamics.hazard_double_serving": CALIBRATION + "; motivated by 000: “prevent overlap and ensure consistent "
+    "service delivery”",
+    "dynamics.perception_bias": CALIBRATION + "; motivated by 000: “Integrated financial tracking”",
+    "dynamics.context_meeting_gain": CALIBRATION + "; motivated by 002: “This question opened a different layer "
+    "of dialogue”",
+    "dynamics.relevance_": CALIBRATION + "; motivated by 002: “co-evolution ensures the partnership adapts and "
+    "stays relevant”",
+    "dynamics.cross_training_effect": CALIBRATION + "; motivated by 000: “can facilitate smoother collaboration”",
+    "dynamics.affinity_spread": CALIBRATION + "; motivated by 002: “Two partnerships can begin with identical "
+    "intent ... Yet over time, one expands”",
+    "dynamics.fit_spread": CALIBRATION + "; motivated by 002: “Two partnerships can begin with identical intent ... "
+    "Yet over time, one expands”",
     "dynamics.crowding_out": CALIBRATION + "; motivated by 000: “don’t compete directly with core business "
     "operations”",
 }
