@@ -26,6 +26,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "report": ("partnersim.cli.report_cmd", "write a self-contained HTML report for a client"),
     "sweep": ("partnersim.cli.sweep_cmd", "run a parameter sweep file, resumable, locally or on Dask"),
     "sensitivity": ("partnersim.cli.sensitivity_cmd", "sensitivity indices of a finished Sobol or Morris sweep"),
+    "screen": ("partnersim.cli.screen_cmd", "one-at-a-time lever screen: dead levers, directions against expectation"),
     "validate": ("partnersim.cli.scenario_cmds", "check a scenario file"),
     "schema": ("partnersim.cli.scenario_cmds", "print the JSON Schema of scenario files"),
     "scenarios": ("partnersim.cli.scenario_cmds", "list the bundled scenarios"),
