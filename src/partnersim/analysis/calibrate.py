@@ -7,10 +7,11 @@ Sobol' design (``scipy.stats.qmc``, seeded) samples them; each point's patterns
 replications ``0..reps-1`` of the same seed, so points differ only by their coefficients); the
 objective is the weighted sum of the patterns' normalised distances from their targets (0: every
 pattern holds), ties broken by how central the statistics sit in their targets. Point 0 is the
-current defaults, for reference. Written to the output folder: ``points.csv`` (one row per point,
-appended as each finishes), ``checks.csv`` (one row per point and check), ``ranking.md`` and
-``best.toml`` (the best point as a ``[dynamics]`` snippet for the schema defaults). Started again
-on the same folder, it evaluates only the missing points; a different file or model code is refused.
+current defaults, for reference. Written to the output folder: ``points.jsonl`` (one line per point,
+appended as each finishes) and ``points.csv`` (the same as a table), ``checks.csv`` (one row per
+point and check), ``ranking.md`` and ``best.toml`` (the best point as a ``[dynamics]`` snippet for
+the schema defaults). Started again on the same folder, it evaluates only the missing points; a
+different file or model code is refused.
 
 **Robustness** (:func:`robustness`): each coefficient not calibrated is moved by ``-50%`` and
 ``+50%`` one at a time (clipped to its bounds) and the patterns are evaluated again; the table says
@@ -249,7 +250,7 @@ Evaluate = Callable[[Mapping[str, float]], PatternReport]
 def _evaluate_points(points: Sequence[tuple[str, dict[str, float]]], out: Path, evaluate: Evaluate,
                      weights: Mapping[str, float], manifest: dict[str, Any],
                      on_point: Callable[[int, int, float], None] | None = None) -> pd.DataFrame:
-    """Evaluate labelled points, appending one row per point to out/points.csv; skip those already there."""
+    """Evaluate labelled points, one line per point appended to out/points.jsonl; skip those already there."""
     out.mkdir(parents=True, exist_ok=True)
     man_path = out / "manifest.json"
     if man_path.is_file():
@@ -259,14 +260,16 @@ def _evaluate_points(points: Sequence[tuple[str, dict[str, float]]], out: Path, 
                              "remove it or give another --out")
     else:
         man_path.write_text(json.dumps(manifest, indent=1, sort_keys=True))
-    points_csv, checks_csv = out / "points.csv", out / "checks.csv"
-    done = pd.read_csv(points_csv) if points_csv.is_file() else pd.DataFrame()
-    have = set(done["point"].astype(str)) if len(done) else set()
+    log, checks_csv = out / "points.jsonl", out / "checks.csv"
+    done = [json.loads(line) for line in log.read_text().splitlines() if line.strip()] if log.is_file() else []
+    have = {str(r["point"]) for r in done}
+    keys = list(dict.fromkeys(k for _, ch in points for k in ch))
     for i, (label, changes) in enumerate(points):
         if label in have:
             continue
         rep = evaluate(changes)
-        row: dict[str, Any] = {"point": label, **{f"x.{k}": v for k, v in changes.items()},
+        used = with_changes(Scenario(), dict(changes))
+        row: dict[str, Any] = {"point": label, **{f"x.{k}": float(_get(used, k)) for k in keys},
                                "objective": _objective(rep, weights), "centrality": _centrality(rep),
                                "holding": sum(r.status == "holds" for r in rep.results), "runs": rep.runs}
         for r in rep.results:
@@ -275,11 +278,15 @@ def _evaluate_points(points: Sequence[tuple[str, dict[str, float]]], out: Path, 
             for j, c in enumerate(r.checks):
                 row[f"{r.id}.{j}"] = c.value
         checks = rep.table().assign(point=label)
-        pd.DataFrame([row]).to_csv(points_csv, mode="a", header=not points_csv.is_file(), index=False)
         checks.to_csv(checks_csv, mode="a", header=not checks_csv.is_file(), index=False)
+        with log.open("a") as f:  # one line per finished point: the record a resumed run starts from
+            f.write(json.dumps(row, allow_nan=True) + "\n")
+        done.append(row)
         if on_point is not None:
             on_point(i + 1, len(points), row["objective"])
-    return pd.read_csv(points_csv, keep_default_na=False, na_values=[""])
+    table = pd.DataFrame(done)
+    table.to_csv(out / "points.csv", index=False)
+    return table
 
 
 def calibrate(spec: CalibrationSpec, out: str | Path, workers: int | None = None, *,

@@ -230,7 +230,7 @@ def interval_check(name: str, value: float, low: float, high: float, ci: tuple[f
     Examples
     --------
     >>> c = interval_check("share", 0.9, 0.3, 0.7, (0.85, 0.95))
-    >>> (c.holds, c.off, c.distance)
+    >>> (c.holds, c.off, round(c.distance, 6))
     (False, True, 0.5)
     """
     holds = bool(math.isfinite(value) and low <= value <= high)
@@ -323,8 +323,8 @@ def km_median_years(runs: pd.DataFrame, horizon: float) -> tuple[float, bool]:
 
     Examples
     --------
-    >>> runs = pd.DataFrame({"survived": [0, 0, 0, 1], "exit_day": [365.0, 730.0, 1095.0, float("nan")]})
-    >>> km_median_years(runs, 3650.0)
+    >>> runs = pd.DataFrame({"survived": [0, 0, 0, 1], "exit_day": [365.25, 730.5, 1095.75, float("nan")]})
+    >>> km_median_years(runs, 3652.0)
     (2.0, True)
     """
     from partnersim.analysis.survival import kaplan_meier
