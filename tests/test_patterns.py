@@ -165,3 +165,17 @@ def test_cli_patterns_writes_the_table_and_rejects_an_unknown_id(tmp_path, capsy
     assert cli_main(["patterns", "--patterns", "P9", "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert "--patterns" in err and "P9" in err
+
+
+def test_behaviour_checks_give_the_p_values_of_tests_test_behaviours():
+    # the same ensembles as tests/test_behaviours.py (run_model(sc, SEED, i) for i < reps), the same tests
+    from partnersim import load_scenario
+    from partnersim.model import run_model
+
+    reps = 12
+    rep = evaluate_patterns(select_patterns(["B2"]), reps=reps, workers=1)
+    prop, equal = (pd.DataFrame([run_model(load_scenario(n), pm.SEED, i).summary for i in range(reps)])
+                   for n in ("funding_proportional_3to1", "funding_equal_3to1"))
+    want = [stats.ttest_rel(prop[m], equal[m], alternative=alt).pvalue
+            for m, alt in (("fairness_a", "greater"), ("fairness_b", "greater"), ("conflicts_raised", "less"))]
+    assert [c.p_value for c in rep.results[0].checks] == pytest.approx(want, rel=1e-9)
