@@ -140,3 +140,11 @@ def test_cli_calibrate_bad_file_exits_2(tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and str(p) in err and "dynamics.nope" in err
     assert cli_main(["robustness", "--only", "dynamics.nope", "--out", str(tmp_path / "r")]) == 2
+
+
+def test_cli_robustness_bad_centre_file_names_the_field(tmp_path, capsys):
+    at = tmp_path / "best.toml"
+    at.write_text("[dynamics]\nconflict_rate = -1.0\n")
+    assert cli_main(["robustness", "--at", str(at), "--out", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and str(at) in err and "dynamics.conflict_rate" in err
