@@ -36,6 +36,8 @@ def runs(survived, exit_day=None, **cols) -> pd.DataFrame:
 
 def test_docstring_examples_run():
     assert doctest.testmod(pm).failed == 0
+    from partnersim.analysis import checks
+    assert doctest.testmod(checks).failed == 0
 
 
 def test_share_ci_is_clopper_pearson():
