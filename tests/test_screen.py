@@ -175,3 +175,12 @@ def test_cli_screen_bad_input_exits_2_with_one_line(tmp_path, capsys):
     assert len(err.splitlines()) == 1 and str(bad) in err and "expect.survived" in err
     assert cli_main(["screen", "--reps", "2", "--only", "nothing.like.this", "--out", str(tmp_path / "o")]) == 2
     assert "--only" in capsys.readouterr().err
+
+
+def test_the_bundled_contexts_make_context_levers_live():
+    # without their context these fields are never read (equal attribution, equal funding)
+    r = screen(SHORT, reps=20, seed=1, workers=1, table=load_lever_table(DEFAULT_LEVER_FILE),
+               only=["agreement.origin_share", "agreement.fund_monthly_a"])
+    st = dict(zip(r.levers["lever"], r.levers["status"], strict=True))
+    assert st["agreement.origin_share"] not in ("dead", "nominal")
+    assert st["agreement.fund_monthly_a"] != "dead"
