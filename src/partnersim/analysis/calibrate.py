@@ -446,7 +446,9 @@ def robustness(spec: CalibrationSpec, out: str | Path, workers: int | None = Non
     manifest = {"kind": "robustness", "fingerprint": fp, "source": spec.source, "factor": factor}
     table = _evaluate_points(pts, folder, evaluate, spec.weights, manifest, on_point)
     rob = _robustness_table(table, pts, spec)
-    (folder / "robustness.md").write_text(robustness_markdown(rob, spec, factor, table))
+    centre_text = "the defaults" if not at else "the defaults with " + ", ".join(
+        f"{k.removeprefix('dynamics.')} = {v:.4g}" for k, v in at.items())
+    (folder / "robustness.md").write_text(robustness_markdown(rob, spec, factor, table, centre_text))
     rob.to_csv(folder / "robustness.csv", index=False)
     return rob
 
@@ -474,14 +476,16 @@ def _robustness_table(table: pd.DataFrame, pts: list[tuple[str, dict[str, float]
 _MARK = {"holds": "✓", "off": "~", "fails": "✗", "not evaluable": "·"}
 
 
-def robustness_markdown(rob: pd.DataFrame, spec: CalibrationSpec, factor: float, table: pd.DataFrame) -> str:
+def robustness_markdown(rob: pd.DataFrame, spec: CalibrationSpec, factor: float, table: pd.DataFrame,
+                        centre_text: str = "the defaults") -> str:
     """The robustness table in Markdown: one row per coefficient, one column per pattern."""
     ids = [p.id for p in spec.patterns]
     centre = table[table["point"].astype(str) == "centre"]
     cstat = {i: str(centre[f"{i}.status"].iloc[0]) if len(centre) else "?" for i in ids}
     lines = [
         f"Robustness of the patterns and behaviours: each uncalibrated coefficient moved by -{factor:.0%} and "
-        f"+{factor:.0%} (one at a time, clipped to its bounds), {spec.reps} replications per arm (seed "
+        f"+{factor:.0%} (one at a time, clipped to its bounds) around {centre_text}, {spec.reps} replications per "
+        f"arm (seed "
         f"{spec.crn_seed}), alpha {spec.alpha:g}. Each cell: status at -{factor:.0%}, then at +{factor:.0%}: "
         "✓ holds, ~ off target but not significantly, ✗ fails (significantly off), · not evaluable.",
         "",
@@ -498,8 +502,11 @@ def robustness_markdown(rob: pd.DataFrame, spec: CalibrationSpec, factor: float,
                      + " | ".join(cells) + " |")
     robust = []
     for i in ids:
+        if cstat[i] == "not evaluable":
+            robust.append(f"{i}: not evaluable on this model")
+            continue
         if cstat[i] != "holds":
-            robust.append(f"{i}: does not hold at the centre")
+            robust.append(f"{i}: does not hold at the centre ({cstat[i]})")
             continue
         broken = [r["coefficient"] for r in rob.to_dict("records") if "holds" != str(r[i]).split("/")[0]
                   or "holds" != str(r[i]).split("/")[1]]
