@@ -184,3 +184,19 @@ def test_the_bundled_contexts_make_context_levers_live():
     st = dict(zip(r.levers["lever"], r.levers["status"], strict=True))
     assert st["agreement.origin_share"] not in ("dead", "nominal")
     assert st["agreement.fund_monthly_a"] != "dead"
+
+
+def test_cli_screen_changes_the_base_with_set_and_at(tmp_path, capsys):
+    at = tmp_path / "best.toml"
+    at.write_text("[dynamics]\nconflict_rate = 0.3\n")
+    out = tmp_path / "o"
+    argv = ["screen", "baseline", "--set", "horizon_days=120", "name=short", "--at", str(at), "--reps", "4",
+            "--workers", "1", "--only", "initial.trust", "--out", str(out)]
+    assert cli_main(argv) == 0
+    text = (out / "screen.md").read_text()
+    assert "Base scenario `short` (120 days)" in text
+    assert cli_main([*argv[:3], "horizon_days=-5", *argv[5:]]) == 2
+    err = capsys.readouterr().err
+    assert "horizon_days" in err and len(err.strip().splitlines()) == 1
+    assert cli_main(["screen", "--set", "no_equals_sign", "--out", str(out)]) == 2
+    assert "--set" in capsys.readouterr().err

@@ -6,11 +6,45 @@ import argparse
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from partnersim.cli import positive_int
 from partnersim.cli.run_cmd import out_dir
 
-__all__ = ["add_parser", "main_calibrate", "main_robustness", "main_patterns"]
+__all__ = ["add_parser", "main_calibrate", "main_robustness", "main_patterns", "read_changes_file"]
+
+
+def read_changes_file(path: Path) -> dict[str, Any]:
+    """Scenario changes from a TOML snippet of sections (``[dynamics]``, as in calibrate's best.toml).
+
+    Raises
+    ------
+    InputError
+        If the file is unreadable or a value is not valid for its field (naming the file and field).
+    """
+    from pydantic import ValidationError
+
+    from partnersim.scenario import InputError, Scenario, read_toml, with_changes
+
+    data = read_toml(path)
+    out: dict[str, Any] = {}
+
+    def walk(node: dict[str, Any], prefix: str) -> None:
+        for k, v in node.items():
+            if isinstance(v, dict):
+                walk(v, f"{prefix}{k}.")
+            elif not prefix:
+                raise InputError(str(path), k, "expected tables of fields, e.g. [dynamics]")
+            else:
+                out[f"{prefix}{k}"] = v
+
+    walk(data, "")
+    try:
+        with_changes(Scenario(), out)
+    except ValidationError as e:
+        err = e.errors()[0]
+        raise InputError(str(path), ".".join(str(x) for x in err["loc"]), err["msg"]) from None
+    return out
 
 
 def _fraction(text: str) -> float:
@@ -106,26 +140,11 @@ def main_calibrate(args: argparse.Namespace) -> int:
 def main_robustness(args: argparse.Namespace) -> int:
     """Run or finish the robustness table and print it."""
     from partnersim.analysis.calibrate import robustness
-    from partnersim.scenario import InputError, read_toml
+    from partnersim.scenario import InputError
 
     out = out_dir(args.out)
     spec = _spec(args)
-    at = None
-    if args.at is not None:
-        data = read_toml(args.at)
-        at = {}
-        for sec, items in data.items():
-            if not isinstance(items, dict):
-                raise InputError(str(args.at), sec, "expected tables of coefficients, e.g. [dynamics]")
-            at.update({f"{sec}.{k}": v for k, v in items.items()})
-        from pydantic import ValidationError
-
-        from partnersim.scenario import Scenario, with_changes
-        try:
-            with_changes(Scenario(), at)
-        except ValidationError as e:
-            err = e.errors()[0]
-            raise InputError(str(args.at), ".".join(str(x) for x in err["loc"]), err["msg"]) from None
+    at = read_changes_file(args.at) if args.at is not None else None
     if args.only:
         from partnersim.scenario import leaf_fields
         for name in args.only:

@@ -7,12 +7,39 @@ import shlex
 import sys
 import time
 from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
 
 from partnersim.cli import add_progress_flag, nonneg_int, positive_int
+from partnersim.cli.calibrate_cmd import read_changes_file
 from partnersim.cli.run_cmd import out_dir
-from partnersim.scenario import InputError, load_scenario
+from partnersim.scenario import InputError, load_scenario, with_changes
 
-__all__ = ["add_parser", "main", "probability"]
+__all__ = ["add_parser", "main", "parse_set", "probability"]
+
+
+def parse_set(items: list[str]) -> dict[str, Any]:
+    """``PATH=VALUE`` items as scenario changes; a value is read as TOML (``1826``, ``true``, ``"fund"``), else text.
+
+    Examples
+    --------
+    >>> parse_set(["horizon_days=1826", "agreement.funding_rule=fund", "agreement.shared_platform=true"])
+    {'horizon_days': 1826, 'agreement.funding_rule': 'fund', 'agreement.shared_platform': True}
+    """
+    import tomllib
+
+    out: dict[str, Any] = {}
+    for item in items:
+        path, sep, text = item.partition("=")
+        if not sep or not path:
+            raise InputError("--set", None, f"{item!r}: expected PATH=VALUE")
+        try:
+            value = tomllib.loads(f"v = {text}")["v"]
+        except tomllib.TOMLDecodeError:
+            value = text
+        out[path.strip()] = value
+    return out
 
 
 def probability(text: str) -> float:
@@ -42,6 +69,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--reps", type=positive_int, default=200, help="paired replications per lever (default 200)")
     p.add_argument("--seed", type=nonneg_int, default=0, help="seed (default 0)")
     p.add_argument("--alpha", type=probability, default=0.01, help="significance level per lever, Holm (default 0.01)")
+    p.add_argument("--set", nargs="+", action="extend", default=None, metavar="PATH=VALUE",
+                   help="change the base scenario first (e.g. horizon_days=1826; values in TOML syntax)")
+    p.add_argument("--at", type=Path, default=None, metavar="TOML",
+                   help="change the base scenario first by a TOML snippet of sections (such as calibrate's best.toml)")
     p.add_argument("--levers", type=Path, default=None, metavar="FILE",
                    help="lever file: contexts, ranges, expectations (default docs/screen_expectations.toml)")
     p.add_argument("--only", nargs="+", action="extend", default=None, metavar="PATTERN",
@@ -66,6 +97,14 @@ def main(args: argparse.Namespace) -> int:
     if args.markdown is not None and args.markdown.is_dir():
         raise InputError(str(args.markdown), "--markdown", "is a folder; give a file")
     base = load_scenario(args.scenario)
+    changes = read_changes_file(args.at) if args.at is not None else {}
+    changes.update(parse_set(args.set or []))
+    if changes:
+        try:
+            base = with_changes(base, changes)
+        except ValidationError as e:
+            err = e.errors()[0]
+            raise InputError("--set/--at", ".".join(str(x) for x in err["loc"]), err["msg"]) from None
     table = load_lever_table(args.levers if args.levers is not None else DEFAULT_LEVER_FILE)
     bar = None
 
