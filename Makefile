@@ -8,10 +8,13 @@ PYTEST_ARGS ?=
 .PHONY: install run test lint bench profile workshop notebooks system-deps clean
 
 $(STAMP): pyproject.toml
+	@echo "make: setting up $(VENV) (first time, or pyproject.toml changed): installing partnersim and its"
+	@echo "      dependencies with pip (quiet); this takes one to two minutes"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev,notebooks,dask]'
 	touch $(STAMP)
+	@echo "make: $(VENV) is ready: run the command as $(BIN)/partnersim, or 'source $(BIN)/activate' first"
 
 install: $(STAMP)
 
@@ -42,8 +45,9 @@ notebooks: install
 	$(BIN)/jupyter lab notebooks/
 
 lint: install
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks docs
 
+## The benchmarks: about 30 minutes on 2 cores, a progress line per round (benchmarks/run.py --quick: minutes).
 bench: install
 	$(BIN)/python benchmarks/run.py
 
