@@ -49,7 +49,7 @@ def test_bands_one_and_several_scenarios(comparison):
     ax = plot_bands(comparison.a, "trust")
     assert isinstance(ax, Axes)
     assert ax.get_title() == "Trust between the partners"
-    assert "scale 0–1" in ax.get_ylabel() and ax.get_xlabel() == "Months since the start"
+    assert "out of 100" in ax.get_ylabel() and ax.get_xlabel() == "Months since the start"
     assert "middle 50% of runs" in legend_texts(ax)
     fig = Figure()
     mine = fig.subplots()

@@ -53,11 +53,13 @@ __all__ = [
     "findings",
     "format_change",
     "format_number",
+    "format_change_range",
     "format_range",
     "format_value",
     "human_unit",
     "metric_label",
     "metric_unit",
+    "money_text",
     "partner_names",
     "short_label",
     "survival_numbers",
@@ -270,7 +272,8 @@ def human_unit(unit: str, currency: str = "") -> str:
             "currency": currency, "currency/year": f"{currency} a year".strip(), "count": ""}.get(unit, unit)
 
 
-def _money(text: str, currency: str) -> str:
+def money_text(text: str, currency: str) -> str:
+    """A formatted amount with the currency in front (``EUR 1,200``, ``$1,200``; as is without one)."""
     if not currency:
         return text
     sign, digits = ("-", text[1:]) if text.startswith("-") else ("", text)
@@ -295,7 +298,7 @@ def format_value(x: float, unit: str, currency: str = "") -> str:
     if unit == "0..1":
         return f"{100 * x:.0f}/100" if abs(x) >= 0.1 else f"{format_number(100 * x)}/100"
     if unit.startswith("currency"):
-        return _money(format_number(x), currency) + (" a year" if unit == "currency/year" else "")
+        return money_text(format_number(x), currency) + (" a year" if unit == "currency/year" else "")
     word = human_unit(unit, currency)
     return f"{format_number(x)} {word}".strip()
 
@@ -325,6 +328,21 @@ def format_range(lo: float, hi: float, unit: str, currency: str = "") -> str:
     return f"{a} to {b}"
 
 
+def format_change_range(lo: float, hi: float, unit: str, currency: str = "") -> str:
+    """The interval of a difference, signed, the unit said once: ``+0.3 to +19.7 pts``.
+
+    Examples
+    --------
+    >>> format_change_range(-0.0228, 0.477, "0/1"), format_change_range(-5.2, -1.6, "days")
+    ('-2.28 to +47.7 pts', '-5.2 to -1.6 days')
+    """
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        return ""
+    a, b = format_change(lo, unit, currency, short=True), format_change(hi, unit, currency, short=True)
+    tail = b[len(b.rstrip("abcdefghijklmnopqrstuvwxyz ")):] if not unit.startswith("currency") else ""
+    return f"{a.removesuffix(tail)} to {b}" if tail.strip() else f"{a} to {b}"
+
+
 def format_change(d: float, unit: str, currency: str = "", *, sign: bool = True, short: bool = False) -> str:
     """A difference with its unit: ``+7 percentage points``, ``-EUR 1,200``, ``+6 points`` (of 100).
 
@@ -343,7 +361,7 @@ def format_change(d: float, unit: str, currency: str = "", *, sign: bool = True,
         word = "pts" if short else ("points" if unit == "0..1" else "percentage points")
         return f"{plus}{format_number(100 * d)} {word}"
     if unit.startswith("currency"):
-        return plus + _money(format_number(d), currency)
+        return plus + money_text(format_number(d), currency)
     word = human_unit(unit, currency)
     return f"{plus}{format_number(d)} {word}".strip()
 

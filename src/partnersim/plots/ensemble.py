@@ -94,10 +94,18 @@ def unit_text(unit: str) -> str:
     Examples
     --------
     >>> unit_text("0..1"), unit_text("currency/year"), unit_text("count")
-    ('scale 0–1', 'currency per year', 'count')
+    ('out of 100', 'money per year', 'count')
     """
-    return {"0..1": "scale 0–1", "0..2": "scale 0–2", "0/1": "share", "1/year": "per year",
-            "currency/year": "currency per year", "fraction": "fraction"}.get(unit, unit)
+    return {"0..1": "out of 100", "0..2": "stage 0 to 2", "0/1": "%", "1/year": "% a year",
+            "currency/year": "money per year", "currency": "money", "fraction": "%"}.get(unit, unit)
+
+
+def _score_axis(axis: Any, unit: str) -> None:
+    """0-1 scores read as 0-100 and shares as %, with a little room above 1 so that a line on 1 shows."""
+    if unit == "0..1":
+        axis.set_major_formatter(lambda v, _pos: f"{100 * v:.0f}")
+    elif unit in ("0/1", "fraction"):
+        axis.set_major_formatter(lambda v, _pos: f"{100 * v:.0f}%")
 
 
 def column_label(column: str, partners: tuple[str, str] | None = None) -> str:
@@ -215,7 +223,9 @@ def plot_bands(ensembles: EnsembleLike, column: str = "trust", ax: Axes | None =
     ax.set_title(label)
     ax.set_ylabel(f"{label} ({unit_text(unit)})" if unit else label)
     if unit in ("0..1", "0/1"):
-        ax.set_ylim(0, 1)
+        ax.set_ylim(-0.02, 1.04)  # a median on 0 or 1 (fairness often sits on 1) stays visible
+        ax.set_yticks([0, 0.25, 0.5, 0.75, 1.0])
+        _score_axis(ax.yaxis, unit)
     _month_axis(ax, horizon)
     if unit.startswith("currency"):
         ax.yaxis.set_major_formatter(_compact)
@@ -345,6 +355,13 @@ def plot_distribution(ensembles: EnsembleLike, metric: str, ax: Axes | None = No
         integer = unit in ("count", "0/1") and np.all(pooled == np.round(pooled))
         if integer and hi - lo <= 60:
             bins = np.arange(lo - 0.5, hi + 1.5)
+        elif unit == "0..1":  # scores stay within 0-1: bins of 0.025 between the values, never past 1
+            step = 0.025
+            left = max(0.0, math.floor(lo / step) * step)
+            right = min(1.0, max(math.ceil(hi / step) * step, left + step))
+            bins = np.linspace(left, right, max(2, round((right - left) / step)) + 1)
+            ax.set_xlim(left - step / 2, right + step / 2)
+            _score_axis(ax.xaxis, unit)
         else:
             bins = np.histogram_bin_edges(pooled, bins=min(30, max(8, int(np.sqrt(pooled.size)))))
         for (name, _), v, color in zip(items, values, COLORS * 4, strict=False):
