@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 import shutil
 
@@ -42,9 +43,44 @@ def test_comparison_report_has_every_figure_and_table(comparison_html):
     for title in ("What changes", "Over time", "Does it last?", "Spread of the final outcomes"):
         assert f"<h2>{title}</h2>" in page
     assert page.count("<table>") >= 5  # main and full comparison, differing parameters, both scenarios, versions
-    assert "Key findings" in page and "perceived fairness is higher by" in page
+    assert "The bottom line" in page and "perceived fairness is higher by" in page
     assert "What differs between A and B" in page and "agreement.funding_rule" in page
     assert "equal" in page and "capacity" in page
+
+
+def test_comparison_report_reads_for_a_client(comparison_html):
+    page = html.unescape(comparison_html)
+    # the executive summary comes first: bottom line, then costs, then what it buys, then the figures
+    order = [page.index(h) for h in ("<h2>The bottom line</h2>", "<h2>What the change costs</h2>",
+                                     "<h2>What it buys", "<h2>What changes</h2>", "<h2>The numbers</h2>",
+                                     "<h2>About this report</h2>", "<h2>Reproducing these numbers</h2>")]
+    assert order == sorted(order)
+    bottom = page[page.index('<div class="bottom">'):page.index("<h2>What the change costs</h2>")]
+    for words in ("still together", "joint revenue", "Large Co's perceived fairness", "Small Co's", "conflicts"):
+        assert words in bottom, words
+    # the scenarios' currency, the partners' names, display names; no placeholders or doubled labels
+    assert "EUR " in page and "(currency)" not in page and ">currency<" not in page
+    assert "Funding equal 3:1" in page and "<b>A: funding_equal_3to1" not in page
+    assert "A: A:" not in page and "B: B:" not in page and "(s)" not in page
+    assert "95% CI" not in page and "0–1 scale" not in page
+    # every image says what it shows
+    alts = re.findall(r'<img [^>]*alt="([^"]*)"', page)
+    assert len(alts) == 4 and all(len(a) > 20 for a in alts)
+    # findings in the order of what matters, not effect size: fairness before conflicts, nothing on resolved ones
+    buys = page[page.index("<h2>What it buys"):page.index("<h2>What changes</h2>")]
+    assert buys.index("Large Co's perceived fairness") < buys.index("Small Co's perceived fairness")
+    assert "conflicts resolved" not in buys
+
+
+def test_costs_are_said_as_costs():
+    from partnersim.analysis.reading import cost_sentences
+
+    base = with_changes(load_scenario("funding_equal_3to1"), {"horizon_days": 365})
+    weekly = with_changes(base, {"agreement.cadence.weekly.enabled": True})
+    c = compare(base, weekly, reps=6, seed=1, workers=1, progress=False)
+    costs = cost_sentences(c)
+    assert costs[0].startswith("The change costs ") and "staff hours of meetings over the 12 months" in costs[0]
+    assert not any("time spent in meetings" in s.lower() for s in c.reading())  # a cost, not a finding
 
 
 def test_report_states_seed_replications_and_versions(comparison_html):
@@ -64,7 +100,8 @@ def test_single_scenario_report(scenarios, tmp_path):
     assert_self_contained(page)
     assert page.count(IMG) == 3
     assert "<title>Equal funding &lt;draft&gt;</title>" in page  # escaped
-    assert "Every parameter of funding_equal_3to1" in page and "still together" in page
+    assert "Every parameter of Funding equal 3:1" in page and "still together" in page
+    assert "EUR " in page and "Days together" in page
     assert "What differs between A and B" not in page
 
 

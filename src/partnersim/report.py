@@ -331,7 +331,7 @@ def report_html(result: Ensemble | Comparison, *, title: str | None = None, comm
              "runs. The model is a tool for thinking about how to structure the partnership, not a forecast: its "
              "coefficients are plausible and documented, not estimated from this partnership's data.</p>")
     meta = (f'<p class="meta">{e.reps} replications per scenario, seed {e.seed}, '
-            f"{format_number(horizon / 30.4375)} months simulated · partnersim {_e(versions()['partnersim'])}</p>")
+            f"{reading.months_text(horizon)} simulated · partnersim {_e(versions()['partnersim'])}</p>")
     body = "\n".join([
         f"<h1>{_e(title)}</h1>", meta, "<h2>The bottom line</h2>", findings, _figures_html(result), tables,
         intro, _parameters_html(scenarios), _repro_html(result, command),

@@ -60,6 +60,7 @@ __all__ = [
     "metric_label",
     "metric_unit",
     "money_text",
+    "months_text",
     "partner_names",
     "short_label",
     "survival_numbers",
@@ -203,8 +204,9 @@ def short_label(metric: str, partners: tuple[str, str] | None = None) -> str:
     """
     if metric not in SHORT_LABELS:
         return metric_label(metric, partners, capitalize=True)
-    a, b = partners or ("Partner A", "Partner B")
-    return SHORT_LABELS[metric].format(A=a, B=b)
+    a, b = partners or ("partner A", "partner B")
+    text = SHORT_LABELS[metric].format(A=a, B=b)
+    return text[:1].upper() + text[1:]
 
 
 def metric_unit(metric: str) -> str:
@@ -301,6 +303,19 @@ def format_value(x: float, unit: str, currency: str = "") -> str:
         return money_text(format_number(x), currency) + (" a year" if unit == "currency/year" else "")
     word = human_unit(unit, currency)
     return f"{format_number(x)} {word}".strip()
+
+
+def months_text(days: float) -> str:
+    """A simulated period in months, as people say it: ``36 months``, ``4 months``, ``1.5 months``.
+
+    Examples
+    --------
+    >>> months_text(1095), months_text(120), months_text(45)
+    ('36 months', '4 months', '1.5 months')
+    """
+    m = days / DAYS_PER_MONTH
+    text = f"{m:.0f}" if m >= 3 else f"{m:.1f}".removesuffix(".0")
+    return f"{text} month{'' if text == '1' else 's'}"
 
 
 def format_range(lo: float, hi: float, unit: str, currency: str = "") -> str:
@@ -461,9 +476,10 @@ def cost_sentences(c: Comparison) -> list[str]:
         d = float(r["diff"])
         per_week = abs(d) / (months * DAYS_PER_MONTH / 7)
         verb = "costs" if d > 0 else "saves"
-        out.append(f"The change {verb} {format_number(abs(d))} staff hours of meetings over the "
-                   f"{format_number(months)} months (about {format_number(per_week)} hours a week, both partners "
-                   f"together; {format_number(float(r['mean_a']))} → {format_number(float(r['mean_b']))} hours).")
+        period = months_text(months * DAYS_PER_MONTH)
+        out.append(f"The change {verb} {format_number(abs(d))} staff hours of meetings over the {period} "
+                   f"(about {format_number(per_week)} hours a week, both partners together; "
+                   f"{format_number(float(r['mean_a']))} → {format_number(float(r['mean_b']))} hours).")
     money = []
     for key, who in (("contribution_money_a", pa), ("contribution_money_b", pb)):
         r = rows.get(key)
@@ -501,7 +517,7 @@ def bottom_line(c: Comparison) -> list[str]:
     na, nb = c.names
     months = max(c.a.scenario.horizon_days, c.b.scenario.horizon_days) / DAYS_PER_MONTH
     out = [f"With {nb}, {_versus(rows.get('survived'), '0/1', cur, 'A')} of the simulated partnerships are still "
-           f"together after {format_number(months)} months, and joint revenue over the period is "
+           f"together after {months_text(months * DAYS_PER_MONTH)}, and joint revenue over the period is "
            f"{_versus(rows.get('joint_revenue'), 'currency', cur, 'A')}."]
     out.append(f"{pa}'s perceived fairness is {_versus(rows.get('fairness_a'), '0..1', cur, 'A')}, {pb}'s "
                f"{_versus(rows.get('fairness_b'), '0..1', cur, 'A')}; conflicts number "
@@ -519,7 +535,7 @@ def bottom_line(c: Comparison) -> list[str]:
             return f" ({', '.join(items[:4])}{', ...' if len(items) > 4 else ''})" if items else ""
 
         parts = [f"clearly better on {len(better)}{listed(better)}"] if better else []
-        parts.append(f"clearly worse on {len(worse)}{listed(worse)}")
+        parts.append(f"clearly worse on {len(worse)}{listed(worse)}" if worse else "clearly worse on none")
         out.append(f"Of the outcomes that matter most, B ({nb}) is " + " and ".join(parts) + ".")
     else:
         out.append(f"On the outcomes that matter most, {c.a.reps} paired runs show no clear difference between A "
@@ -557,7 +573,6 @@ def ensemble_headline(e: Ensemble) -> list[str]:
     pa, pb = partner_names(e.scenario)
     cur = currency_of(e.scenario)
     sv = survival_numbers(e)
-    months = sv["horizon_days"] / DAYS_PER_MONTH
     mean = {m: float(np.nanmean(runs[m].to_numpy(dtype=float))) if m in runs and runs[m].notna().any()
             else math.nan for m in ("joint_revenue", "final_trust", "fairness_a", "fairness_b",
                                     "conflicts_raised", "escalations")}
@@ -565,11 +580,11 @@ def ensemble_headline(e: Ensemble) -> list[str]:
         lasting = f"half of them break up within {format_number(sv['median_days'] / DAYS_PER_MONTH)} months"
     elif sv["survival"] < 1:
         lasting = (f"{format_value(1 - sv['survival'], '0/1')} break up; on average a partnership lasts "
-                   f"{format_number(sv['days_together'] / DAYS_PER_MONTH)} of the {format_number(months)} months")
+                   f"{format_number(sv['days_together'] / DAYS_PER_MONTH)} of the {months_text(sv['horizon_days'])}")
     else:
         lasting = "none breaks up"
     first = (f"{format_value(sv['survival'], '0/1')} of the simulated partnerships are still together after "
-             f"{format_number(months)} months ({lasting}); joint revenue over the period averages "
+             f"{months_text(sv['horizon_days'])} ({lasting}); joint revenue over the period averages "
              f"{format_value(mean['joint_revenue'], 'currency', cur)}.")
     fa, fb = format_value(mean["fairness_a"], "0..1"), format_value(mean["fairness_b"], "0..1")
     second = (f"Trust ends at {format_value(mean['final_trust'], '0..1')} on average, {pa}'s perceived fairness "

@@ -124,13 +124,14 @@ def main(args: argparse.Namespace) -> int:
         days_together,
         display_name,
         ensemble_headline,
+        months_text,
         partner_names,
     )
     from partnersim.analysis.stats import summary_table
 
     table = ens.summary()
     print(f"{display_name(sc.name)}: {args.reps} simulated runs, seed {args.seed}, "
-          f"{sc.horizon_days / (365.25 / 12):.0f} months ({sc.horizon_days:,.0f} days)\n")
+          f"{months_text(sc.horizon_days)} ({sc.horizon_days:,.0f} days)\n")
     print(textwrap.fill("In short: " + " ".join(ensemble_headline(ens)), 100) + "\n")
     if args.show_all:
         print(format_summary(table))
