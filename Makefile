@@ -34,11 +34,11 @@ test: install system-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 ## The workshop app (notebooks/workshop.ipynb, no code shown) at http://127.0.0.1:8866/
-## PRESET=name-or-file.toml sets what A starts as (default baseline); PARTNERSIM_REPS the runs (60).
+## PRESET=name-or-file.toml sets what A starts as (default baseline); PARTNERSIM_REPS the runs (40).
 PRESET ?= baseline
 workshop: install
 	PARTNERSIM_PRESET='$(if $(wildcard $(PRESET)),$(abspath $(PRESET)),$(PRESET))' \
-	$(BIN)/voila notebooks/workshop.ipynb --Voila.ip=127.0.0.1 --port=8866 --no-browser
+	$(BIN)/voila notebooks/workshop.ipynb --Voila.ip=127.0.0.1 --port=8866 --no-browser --progressive_rendering=True
 
 ## The notebooks in JupyterLab.
 notebooks: install

@@ -445,15 +445,17 @@ def _rows(c: Comparison) -> dict[str, dict[str, Any]]:
     return {str(r["metric"]): dict(r) for _, r in c.table.iterrows()}
 
 
-def findings(c: Comparison, metrics: Sequence[str] | None = None, limit: int | None = None) -> list[str]:
+def findings(c: Comparison, metrics: Sequence[str] | None = None, limit: int | None = None,
+             names: tuple[str, str] | None = None) -> list[str]:
     """Sentences for the significant differences, in the order of what matters (:data:`PRIORITY`).
 
     Costs (:data:`COSTS`) are left to :func:`cost_sentences`, and :data:`NOT_FINDINGS` out;
-    ``metrics`` gives the metrics and their order instead.
+    ``metrics`` gives the metrics and their order instead; ``names`` the two scenarios' names
+    in the sentences (default ``c.names``).
     """
     rows = _rows(c)
     order = list(metrics) if metrics is not None else [m for m in PRIORITY if m not in COSTS]
-    na, nb = c.names
+    na, nb = names or c.names
     partners, currency = c.partners, c.currency
     out = []
     for m in order:
