@@ -105,8 +105,21 @@ def test_single_scenario_report(scenarios, tmp_path):
     assert "What differs between A and B" not in page
 
 
+#: In the page: heading levels in order, and what each image says.
+_OUTLINE_JS = """() => ({
+  headings: Array.from(document.querySelectorAll('h1, h2, h3, h4')).map(h => Number(h.tagName[1])),
+  alts: Array.from(document.images).map(i => i.alt),
+  images: Array.from(document.images).map(i => [i.complete, i.naturalWidth]),
+  lang: document.documentElement.lang,
+  wrapped: Array.from(document.querySelectorAll('td.n')).filter(td => {
+      const r = document.createRange(); r.selectNodeContents(td);
+      return new Set(Array.from(r.getClientRects()).map(b => Math.round(b.top))).size > 1; })
+      .map(td => td.innerText),
+})"""
+
+
 @pytest.mark.browser
-def test_report_opens_in_a_browser_with_every_figure(comparison_html, tmp_path):
+def test_report_renders_in_chromium_alone_and_accessibly(comparison_html, tmp_path):
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if not chromium:
         pytest.skip("needs Debian chromium (make system-deps)")
@@ -116,16 +129,30 @@ def test_report_opens_in_a_browser_with_every_figure(comparison_html, tmp_path):
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
         try:
-            page = browser.new_page()
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
             errors: list[str] = []
+            requests: list[str] = []
             page.on("pageerror", lambda e: errors.append(str(e)))
+            page.on("console", lambda m: errors.append(m.text) if m.type in ("error", "warning") else None)
             page.on("requestfailed", lambda r: errors.append(r.url))
+            page.on("request", lambda r: requests.append(r.url))
             page.goto(path.as_uri())
             page.wait_for_load_state("load")
-            images = page.evaluate("Array.from(document.images).map(i => [i.complete, i.naturalWidth])")
-            assert len(images) == 4
-            assert all(done and width > 100 for done, width in images), images
+            page.evaluate("() => document.querySelectorAll('details').forEach(d => d.open = true)")
+            shot = tmp_path / "report.png"
+            page.screenshot(path=str(shot), full_page=True)
+            assert shot.stat().st_size > 50_000  # a page was drawn, figures and all
+            info = page.evaluate(_OUTLINE_JS)
             assert page.title().startswith("Partnership simulation")
             assert not errors, errors
+            # nothing fetched from anywhere: the page itself, and its data: images
+            assert [u for u in requests if not u.startswith(("file:", "data:"))] == []
+            assert len(info["images"]) == 4 and all(done and width > 100 for done, width in info["images"])
+            # accessibility basics: a language, one h1 first, no skipped heading level, every image described
+            levels = info["headings"]
+            assert info["lang"] == "en" and levels[0] == 1 and levels.count(1) == 1
+            assert all(b - a <= 1 for a, b in zip(levels, levels[1:], strict=False)), levels
+            assert all(len(alt) > 20 for alt in info["alts"]), info["alts"]
+            assert info["wrapped"] == []  # numbers, "< 0.001" and ranges stay on one line
         finally:
             browser.close()
