@@ -64,8 +64,8 @@ def start_voila(env: dict[str, str], log: Path) -> tuple[subprocess.Popen, str]:
     voila = Path(sys.executable).with_name("voila")
     out = log.open("w")
     proc = subprocess.Popen([str(voila), "notebooks/workshop.ipynb", "--no-browser", "--Voila.ip=127.0.0.1",
-                             f"--port={port}", "--Voila.root_dir=.", "--progressive_rendering=True"], cwd=ROOT, env=env, stdout=out,
-                            stderr=subprocess.STDOUT, start_new_session=True)
+                             f"--port={port}", "--Voila.root_dir=.", "--progressive_rendering=True"],
+                            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}/"
     deadline = time.monotonic() + 90
     while True:

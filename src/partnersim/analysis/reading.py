@@ -531,7 +531,10 @@ def bottom_line(c: Comparison) -> list[str]:
         if r is None or m not in HIGHER_IS_BETTER or not bool(r["significant"]) or float(r["diff"]) == 0:
             continue
         good = (float(r["diff"]) > 0) == HIGHER_IS_BETTER[m]
-        (better if good else worse).append(metric_label(m, (pa, pb)).removeprefix("the "))
+        label = short_label(m, (pa, pb))
+        if not label.startswith((pa, pb)):
+            label = label[:1].lower() + label[1:]
+        (better if good else worse).append(label)
     if better or worse:
         def listed(items: list[str]) -> str:
             return f" ({', '.join(items[:4])}{', ...' if len(items) > 4 else ''})" if items else ""
