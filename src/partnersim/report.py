@@ -51,9 +51,10 @@ _SINGLE_MAIN = ("survived", "days_together", "joint_revenue", "fairness_a", "fai
 
 _TOP_FINDINGS = 8  # the most important findings shown first; the others are one click away
 _CAPTIONS = {
-    "comparison": "Each row is one outcome. The dot is the average change from A to B over paired runs, as a "
-                  "percentage of A's average; the line is its 95% confidence interval. Filled dots are "
-                  "significant differences; the numbers on the right are the change in the outcome's own unit.",
+    "comparison": "Each row is one outcome, most important first. The dot is the average change from A to B over "
+                  "paired runs, as a percentage of A's average; the line is the range it likely lies in (a 95% "
+                  "confidence interval). Filled dots are clear differences; the numbers on the right are the change "
+                  "in the outcome's own unit.",
     "timeseries": "How the partnership develops over time. The line is the median run; the darker band holds "
                   "the middle half of the runs, the lighter band the middle 80%.",
     "survival": "The share of partnerships still together over time (Kaplan–Meier estimate; runs that reach "

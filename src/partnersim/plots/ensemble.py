@@ -24,6 +24,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
 from partnersim.analysis.compare import MAIN_METRICS, Comparison, _partner_names, format_number, metric_label
+from partnersim.analysis.reading import short_label
 from partnersim.model import COLUMN_UNITS, METRICS
 from partnersim.run.ensemble import Ensemble
 
@@ -293,7 +294,7 @@ def plot_forest(comparison: Comparison, metrics: Sequence[str] | None = MAIN_MET
         base = abs(float(r["mean_a"]))
         sig = bool(r["significant"])
         color = "#08306b" if sig else "0.55"
-        text = _diff_text(r)
+        text = _diff_text(r, comparison.currency)
         if not (base > 1e-12 and math.isfinite(float(r["diff"]))):
             ax.annotate(f"  {text}", (1.0, y), xycoords=("axes fraction", "data"), va="center", fontsize="small",
                         color=color)
@@ -310,7 +311,7 @@ def plot_forest(comparison: Comparison, metrics: Sequence[str] | None = MAIN_MET
         ax.annotate(f"  {text}", (1.0, y), xycoords=("axes fraction", "data"), va="center", fontsize="small",
                     color=color)
     ax.axvline(0, color="0.2", lw=1)
-    ax.set_yticks(ys, [metric_label(m, partners, capitalize=True) for m in names])
+    ax.set_yticks(ys, [short_label(m, partners) for m in names])
     ax.set_ylim(-0.7, len(names) + 0.9)  # the top row is left free for the legend
     if lows:
         span = max(max(highs) - min(lows), 1.0)
@@ -322,23 +323,23 @@ def plot_forest(comparison: Comparison, metrics: Sequence[str] | None = MAIN_MET
     ax.grid(axis="x", alpha=0.3)
     runs = f"{comparison.a.reps} {'paired ' if comparison.paired else ''}runs"
     ax.legend(handles=[
-        Line2D([], [], marker="o", color="#08306b", lw=2, label=f"significant (adjusted p < {comparison.alpha:g})"),
-        Line2D([], [], marker="o", color="0.55", mfc="white", lw=2, label="not significant"),
-    ], title=f"mean difference, {comparison.level:.0%} interval ({runs})", fontsize="small",
+        Line2D([], [], marker="o", color="#08306b", lw=2, label="a clear difference"),
+        Line2D([], [], marker="o", color="0.55", mfc="white", lw=2, label="no clear difference"),
+    ], title=f"average change, and the range it likely lies in ({runs})", fontsize="small",
         title_fontsize="small", ncols=2, loc="upper center", frameon=False)
     return ax
 
 
-def _diff_text(r: pd.Series) -> str:
+def _diff_text(r: pd.Series, currency: str = "") -> str:
+    """The change and its interval in the metric's unit: ``+37 pts [+36 to +38 pts]``, ``+EUR 79,292 [...]``."""
+    from partnersim.analysis.reading import format_change, format_change_range
+
     unit = str(r.get("unit", ""))
     d, lo, hi = float(r["diff"]), float(r["ci_low"]), float(r["ci_high"])
     if not math.isfinite(d):
         return "n/a"
-    scale, suffix = (100.0, " pts") if unit in ("0/1", "fraction", "1/year") else (1.0, "")
-    unit_word = {"days": " days", "hours": " h", "staff hours": " staff h"}.get(unit, "")
-    sign = "+" if d > 0 else ""
-    ci = f" [{format_number(scale * lo)}, {format_number(scale * hi)}]" if math.isfinite(lo) else ""
-    return f"{sign}{format_number(scale * d)}{suffix}{unit_word}{ci}"
+    rng = format_change_range(lo, hi, unit, currency) if math.isfinite(lo) and lo != hi else ""
+    return f"{format_change(d, unit, currency, short=True)}" + (f"  [{rng}]" if rng else "")
 
 
 def plot_distribution(ensembles: EnsembleLike, metric: str, ax: Axes | None = None, *,
