@@ -222,7 +222,11 @@ def plot_bands(ensembles: EnsembleLike, column: str = "trust", ax: Axes | None =
     label = column_label(column, None if partners == ("partner A", "partner B") else partners)
     unit = COLUMN_UNITS.get(column, ("", ""))[0]
     ax.set_title(label)
-    ax.set_ylabel(f"{label} ({unit_text(unit)})" if unit else label)
+    from partnersim.analysis.reading import currency_of
+
+    cur = currency_of(*(e.scenario for _, e in items)) if unit.startswith("currency") else ""
+    shown = unit_text(unit).replace("money", cur, 1) if cur else unit_text(unit)
+    ax.set_ylabel(f"{label} ({shown})" if unit else label)
     if unit in ("0..1", "0/1"):
         ax.set_ylim(-0.02, 1.04)  # a median on 0 or 1 (fairness often sits on 1) stays visible
         ax.set_yticks([0, 0.25, 0.5, 0.75, 1.0])
