@@ -146,12 +146,11 @@ def _flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return out
 
 
-def _value(v: Any, unit: str = "", currency: str = "") -> str:
+def _value(v: Any) -> str:
     if isinstance(v, bool):
         return "yes" if v else "no"
     if isinstance(v, float):
-        text = format_number(v) if abs(v) >= 1000 else f"{v:g}"
-        return reading.money_text(text, currency) if unit.startswith("currency") else text
+        return format_number(v) if abs(v) >= 1000 else f"{v:g}"
     return str(v)
 
 
@@ -161,8 +160,8 @@ def _parameters_html(scenarios: Sequence[tuple[str, Scenario]]) -> str:
     flat = [(label, _flatten(s.model_dump(exclude={"name", "description", "currency"}))) for label, s in scenarios]
 
     def unit_of(k: str) -> str:
-        u = units.get(k, ("", ""))[0]
-        return human_unit(u, cur) if u in ("currency", "currency/year") else u
+        u = units.get(k, ("", ""))[0]  # money in the scenario's currency ("money" when it names none)
+        return human_unit(u, cur or "money") if u in ("currency", "currency/year") else u
 
     parts = []
     if len(flat) == 2:
@@ -230,7 +229,8 @@ def _summary_table_html(e: Ensemble, metrics: Sequence[str] | None = None) -> st
     rows = []
     for r in t.itertuples():
         unit = metric_unit(r.metric)
-        rng = reading.format_range(r.ci_low, r.ci_high, unit, cur) or "–"
+        rng = ("the same in every run" if r.ci_low == r.ci_high else
+               reading.format_range(r.ci_low, r.ci_high, unit, cur) or "–")
         rows.append(f'<tr><td class="l">{_e(short_label(r.metric, partners))}</td>'
                     f'<td class="n">{_e(format_value(r.mean, unit, cur))}</td><td class="n">{_e(rng)}</td>'
                     f'<td class="n">{r.n}</td>' + (f'<td class="l">{_e(r.metric)}</td>' if full else "") + "</tr>")
