@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from partnersim import load_scenario, run_ensemble, with_changes
-from partnersim.analysis import reading
+from partnersim.analysis import reading, units
 from partnersim.analysis.compare import Comparison, paired_differences
 from partnersim.analysis.reading import (
     PRIORITY,
@@ -25,9 +25,10 @@ from partnersim.analysis.reading import (
 )
 
 
-def test_doctests():
-    result = doctest.testmod(reading)
-    assert result.attempted > 10 and result.failed == 0
+@pytest.mark.parametrize("module", [reading, units], ids=["reading", "units"])
+def test_doctests(module):
+    result = doctest.testmod(module)
+    assert result.attempted > 5 and result.failed == 0
 
 
 def test_values_in_human_units():
