@@ -61,11 +61,9 @@ def out_dir(path: Path | None, option: str = "--out") -> Path | None:
 
 
 def _fmt(x: float) -> str:
-    if not math.isfinite(x):
-        return "-"
-    if abs(x) >= 1000:
-        return f"{x:,.0f}"
-    return f"{x:.3g}" if abs(x) < 10 else f"{x:.1f}"
+    from partnersim.analysis.units import format_number
+
+    return format_number(x) if math.isfinite(x) else "-"
 
 
 def format_summary(table: pd.DataFrame) -> str:
