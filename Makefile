@@ -8,10 +8,13 @@ PYTEST_ARGS ?=
 .PHONY: install run test lint bench profile workshop notebooks system-deps clean
 
 $(STAMP): pyproject.toml
+	@echo "make: setting up $(VENV) (first time, or pyproject.toml changed): installing partnersim and its"
+	@echo "      dependencies with pip (quiet); this takes one to two minutes"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev,notebooks,dask]'
 	touch $(STAMP)
+	@echo "make: $(VENV) is ready: run the command as $(BIN)/partnersim, or 'source $(BIN)/activate' first"
 
 install: $(STAMP)
 
@@ -31,19 +34,20 @@ test: install system-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 ## The workshop app (notebooks/workshop.ipynb, no code shown) at http://127.0.0.1:8866/
-## PRESET=name-or-file.toml sets what A starts as (default baseline); PARTNERSIM_REPS the runs (60).
+## PRESET=name-or-file.toml sets what A starts as (default baseline); PARTNERSIM_REPS the runs (40).
 PRESET ?= baseline
 workshop: install
 	PARTNERSIM_PRESET='$(if $(wildcard $(PRESET)),$(abspath $(PRESET)),$(PRESET))' \
-	$(BIN)/voila notebooks/workshop.ipynb --Voila.ip=127.0.0.1 --port=8866 --no-browser
+	$(BIN)/voila notebooks/workshop.ipynb --Voila.ip=127.0.0.1 --port=8866 --no-browser --progressive_rendering=True
 
 ## The notebooks in JupyterLab.
 notebooks: install
 	$(BIN)/jupyter lab notebooks/
 
 lint: install
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks docs
 
+## The benchmarks: about 30 minutes on 2 cores, a progress line per round (benchmarks/run.py --quick: minutes).
 bench: install
 	$(BIN)/python benchmarks/run.py
 

@@ -45,7 +45,8 @@ def main(args: argparse.Namespace) -> int:
     a = load_scenario(args.scenario)
     b = load_scenario(args.compare) if args.compare else None
     cmd = ["partnersim", "report", args.scenario, *(["--compare", args.compare] if args.compare else []),
-           "--reps", str(args.reps), "--seed", str(args.seed), "--out", str(out)]
+           "--reps", str(args.reps), "--seed", str(args.seed), "--out", str(out),
+           *(["--title", args.title] if args.title else [])]
     page = build_report(a, b, reps=args.reps, seed=args.seed, workers=args.workers, title=args.title,
                         command=shlex.join(cmd), progress=args.progress)
     out.parent.mkdir(parents=True, exist_ok=True)

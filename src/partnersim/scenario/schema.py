@@ -506,6 +506,8 @@ class Scenario(_Section):
 
     name: str = Field("unnamed", description="Short name of the scenario.", max_length=200)
     description: str = Field("", description="What question this scenario answers.", max_length=5000)
+    currency: str = Field("", max_length=8, description="Currency that money amounts are shown in (say 'EUR', "
+                          "'$'); shown as plain numbers when empty. Display only: no model input.")
     horizon_days: float = P(1095.0, "days", "Simulated time.", ge=7, le=36500)
     partner_a: Partner = Field(Partner(name="A"), description="Partner A.")
     partner_b: Partner = Field(Partner(name="B"), description="Partner B.")
