@@ -89,6 +89,9 @@ METRICS: dict[str, tuple[str, str]] = {
     "value_for_money": ("ratio", "Margin earned over the run against what the partnership cost (money and staff "
                         "hours at hour_cost)."),
     "joint_revenue_rate": ("currency/year", "Joint revenue per year at the end (0 after an exit)."),
+    "conflicts_per_year": ("1/year", "Conflicts that arose per year the partnership lasted (a rate: unlike "
+                           "conflicts_raised, it does not grow because a partnership lasts longer)."),
+    "escalations_per_year": ("1/year", "Escalations per year the partnership lasted."),
 }
 
 
@@ -169,4 +172,7 @@ def summarize(m: Model) -> dict[str, float]:
     cost = st.spent + m.p.market.hour_cost * (st.contrib_hours[0] + st.contrib_hours[1])
     out["value_for_money"] = m.p.market.margin * st.joint_cum / cost if cost > 0.0 else NAN
     out["joint_revenue_rate"] = st.joint_rate[0] + st.joint_rate[1]
+    lasted = (horizon if st.active else st.exit_day) / 365.0
+    out["conflicts_per_year"] = c["conflicts_raised"] / lasted if lasted > 0.0 else 0.0
+    out["escalations_per_year"] = c["escalations"] / lasted if lasted > 0.0 else 0.0
     return out
