@@ -223,16 +223,22 @@ class Model:
         Gaps are exponential with mean ``mean_gap`` days, drawn from ``stream``; it stops
         at the horizon or when the partnership ends.
         """
-        env, st = self.env, self.st
+        st = self.st
         t = 0.0
         while True:
             t += stream.exponential(mean_gap)
             if t >= self.horizon:
                 return
-            yield env.timeout(t - env.now)
+            yield self.until(t)
             if not st.active:
                 return
             on_arrival(t)
+
+    def until(self, t: float) -> simpy.Timeout:
+        """A timeout to time ``t``, never negative: computed times (calendars, replies) may fall a
+        round-off (1e-14 days) before now."""
+        d = t - self.env.now
+        return self.env.timeout(d if d > 0.0 else 0.0)
 
     def log(self, kind: str, *details: Any) -> None:
         """Append an event to the trace (only when tracing).

@@ -85,7 +85,7 @@ def arrivals(m: Model):
         cost = rng.lognormal_mean(mk.opportunity_cost, 0.5)
         hours = rng.lognormal_mean(mk.opportunity_hours, 0.3)
         risk = rng.uniform()
-        yield env.timeout(t - env.now)
+        yield m.until(t)
         if not st.active:
             return
         # (the slow state as of its last update, at most a week old: a rejected candidate costs no integration)
@@ -165,17 +165,17 @@ def opportunity(m: Model, origin: int, value: float, cost: float, hours: float, 
         extra_round = rng.uniform() >= p.agreement.co_ownership
         # proposal goes out now; the partner decides, then replies
         t_reply = send(m, origin, t0)
-        yield env.timeout(t_reply - env.now)
+        yield m.until(t_reply)
         yield env.timeout(theirs)
         if not st.active:
             return
         t_back = send(m, other, env.now)
-        yield env.timeout(t_back - env.now)
+        yield m.until(t_back)
         if extra_round and st.active:
             t2 = send(m, origin, env.now)
-            yield env.timeout(t2 - env.now)
+            yield m.until(t2)
         if env.now - t0 < own:
-            yield env.timeout(own - (env.now - t0))
+            yield m.until(t0 + own)
     else:
         yield env.timeout(own)
     if not st.active:
