@@ -239,18 +239,18 @@ def _open_folder(out: Path, spec: SweepSpec, design: Design, schema: Any) -> dic
         man = _new_manifest(spec, design, schema)
         return man
     if man.get("sweep_sha256") != spec.sha256:
-        raise InputError(src, None, f"changed since the sweep in {out} started (sha256 {spec.sha256[:12]} "
-                         f"!= {str(man.get('sweep_sha256'))[:12]}); restore the file, or remove {out} "
-                         "(or choose another --out) to start afresh")
+        raise InputError(src, None, f"changed since the sweep in {out} started; restore the file, or remove that "
+                         "folder (or choose another --out) to start afresh")
     if man.get("base_sha256") != spec.base_sha256:
         raise InputError(src, "base", f"the base scenario changed since the sweep in {out} started; restore it, "
-                         f"or remove {out} (or choose another --out) to start afresh")
+                         "or remove that folder (or choose another --out) to start afresh")
     if man.get("package_version") != __version__:
         raise InputError(src, None, f"the sweep in {out} was started with partnersim {man.get('package_version')}, "
-                         f"this is {__version__}; finish it with that version, or remove {out} to start afresh")
+                         f"this is {__version__}; finish it with that version, or remove the folder to start afresh")
     if man.get("model_sha256") != code_fingerprint():
         raise InputError(src, None, f"the model code changed since the sweep in {out} started (partnersim "
-                         f"{__version__}); finish it with the code it started with, or remove {out} to start afresh")
+                         f"{__version__}); finish it with the code it started with, or remove the folder to start "
+                         "afresh")
     from partnersim.analysis.storage import read_points
 
     stored = read_points(out)

@@ -42,7 +42,8 @@ def _validate(args: argparse.Namespace) -> int:
 
         spec = load_sweep(args.scenario)
         print(f"{args.scenario}: valid sweep ({spec.name}: {spec.design.kind} design over "
-              f"{len(spec.parameters)} parameters, {spec.replications} replications per point)")
+              f"{len(spec.parameters)} parameters, {spec.n_points:,} points x {spec.replications} replications "
+              f"= {spec.n_runs:,} runs)")
         return 0
     s = load_scenario(args.scenario)
     print(f"{args.scenario}: valid ({s.name}, {s.horizon_days:g} days)")

@@ -50,7 +50,8 @@ def P(default: Any, unit: str, description: str, **bounds: Any) -> Any:
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
+    # strict: no silent coercion ("yes" or 1 for a boolean, "0.5" or true for a number, 3.0 for a whole number)
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True, strict=True)
 
 
 class Partner(_Section):
