@@ -94,6 +94,8 @@ def read_points(folder: str | Path) -> Any:
 def read_runs(folder: str | Path, columns: list[str] | None = None) -> Any:
     """Every stored run of a sweep folder as one DataFrame, sorted by ``point_id, replication``.
 
+    ``error`` is null (``None``) for a run that succeeded, else the error's type and message.
+
     Examples
     --------
     >>> from partnersim.analysis.storage import read_runs
@@ -109,6 +111,8 @@ def read_runs(folder: str | Path, columns: list[str] | None = None) -> Any:
         return schema.empty_table().to_pandas()
     tables = [pq.read_table(p, columns=columns) for p in parts]
     df = pa.concat_tables(tables).to_pandas()
+    if "error" in df:  # null for no error (older parts hold "")
+        df["error"] = df["error"].where(df["error"].fillna("") != "", None)
     if "point_id" in df and "replication" in df:
         df = df.sort_values(["point_id", "replication"], kind="stable").reset_index(drop=True)
     return df

@@ -60,7 +60,8 @@ class SweepChunk:
 
 
 def run_sweep_chunk(task: SweepChunk) -> list[dict[str, Any]]:
-    """Run one chunk; one flat row per run. A failing run gives a row with ``error`` set and NaN metrics."""
+    """Run one chunk; one flat row per run. A failing run gives a row with ``error`` set and NaN metrics
+    (``error`` is ``None`` for a run that succeeded)."""
     rows = []
     scenarios: dict[int, Scenario | Exception] = {}
     for pid, rep in task.items:
@@ -80,7 +81,7 @@ def run_sweep_chunk(task: SweepChunk) -> list[dict[str, Any]]:
             out = run_model(sc, task.seed, rep)
             row.update({m: float(out.summary.get(m, NAN)) for m in METRICS})
             row["exit_reason"] = str(out.exit_reason)
-            row["error"] = ""
+            row["error"] = None  # null in the dataset: no error
         except Exception as e:  # recorded, and the sweep goes on
             row.update(dict.fromkeys(METRICS, NAN))
             row["exit_reason"] = ""

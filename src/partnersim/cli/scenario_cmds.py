@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from partnersim.scenario import Scenario, bundled_dir, load_scenario, read_toml
+from partnersim.scenario import Scenario, bundled_dir, find_scenario_file, load_scenario, read_toml
 
 __all__ = ["add_parser"]
 
@@ -27,9 +27,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def _is_sweep_file(path: str) -> bool:
     """A sweep file has a ``[design]`` or ``[parameters]`` table (scenarios have neither)."""
-    from pathlib import Path
-
-    p = Path(path)
+    p = find_scenario_file(path)  # a bundled name such as sweep_levers_sobol too
     if not p.is_file():
         return False
     data = read_toml(p)

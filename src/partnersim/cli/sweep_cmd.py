@@ -59,7 +59,7 @@ def main(args: argparse.Namespace) -> int:
           f"{res.failed} failed; dataset {res.folder / 'runs'}")
     if res.failed:
         df = read_runs(res.folder, columns=["point_id", "replication", "error"])
-        first = df[df["error"] != ""].iloc[0]
+        first = df[df["error"].notna()].iloc[0]
         print(f"first failure: point {first.point_id}, replication {first.replication}: {first.error}")
     if res.complete and design.kind in ("sobol", "morris", "grid"):
         print(f"next: partnersim sensitivity {res.folder}")
