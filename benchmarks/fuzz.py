@@ -95,7 +95,8 @@ class Report:
 
     def problem(self, case: FuzzCase, what: str, detail: str) -> None:
         """Record a problem (with the mutations that make it: a reproducer)."""
-        self.problems.append({"kind": case.kind, "what": what, "detail": detail[:500], "mutations": case.mutations})
+        self.problems.append({"kind": case.kind, "what": what, "detail": detail[:500], "mutations": case.mutations,
+                              "file": case.data[:20_000].decode("utf-8", "replace")})
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-able."""
@@ -199,9 +200,31 @@ def _nested(depth: int) -> dict[str, Any]:
 def mutate(draw: st.DrawFn, data: dict[str, Any], paths: list[str], notes: list[str],
            valid_bias: float = 0.6) -> None:
     """Apply one mutation to ``data`` (in place) and describe it in ``notes``."""
-    kind = draw(st.sampled_from(["set", "set", "set", "set", "unknown", "delete", "section", "nest"]))
+    kind = draw(st.sampled_from(["set", "set", "set", "set", "unknown", "delete", "section", "nest", "extremes"]))
     tables = _tables(data)
-    if kind == "set":
+    if kind == "extremes":  # many numeric fields at once at an edge of their range (valid, costly combinations)
+        numeric = [p for p in paths if p in LEAVES and LEAVES[p].annotation in (int, float)
+                   and not p.endswith(("work_start", "work_end"))]
+        chosen = draw(st.lists(st.sampled_from(numeric), min_size=5, max_size=40, unique=True))
+        side = draw(st.sampled_from(["low", "high", "mixed"]))
+        for path in chosen:
+            lo, hi, open_lo, open_hi = _bounds(LEAVES[path])
+            high = side == "high" or (side == "mixed" and draw(st.booleans()))
+            v = hi if high else lo
+            if v is None:
+                continue
+            if LEAVES[path].annotation is float:
+                v = float(v)
+                if high and open_hi:
+                    v = math.nextafter(v, -math.inf)
+                if not high and open_lo:
+                    v = math.nextafter(v, math.inf)
+            _set(data, path, v)
+        notes.append(f"extremes {side}: " + ", ".join(f"{p}={'hi' if side == 'high' else 'lo'}" for p in chosen)
+                     if side != "mixed" else "extremes mixed: " + ", ".join(chosen))
+        notes.append(json.dumps({p: _node(data, tuple(p.split(".")[:-1])).get(p.split(".")[-1]) for p in chosen},
+                                default=str)[:1500])
+    elif kind == "set":
         path = draw(st.sampled_from(paths))
         value = draw(valid_value(path) if draw(st.floats(0, 1)) < valid_bias else any_value(path))
         _set(data, path, value)

@@ -29,7 +29,8 @@ from partnersim.analysis.design import salib_problem
 from partnersim.analysis.storage import read_manifest, read_points, read_runs
 from partnersim.scenario import InputError
 
-__all__ = ["DEFAULT_METRICS", "MIN_VARYING_POINTS", "SweepData", "variance_problem", "load_sweep_data", "point_means", "sobol_indices", "morris_indices",
+__all__ = ["DEFAULT_METRICS", "MIN_VARYING_POINTS", "SweepData", "variance_problem",
+           "load_sweep_data", "point_means", "sobol_indices", "morris_indices",
            "grid_effects", "response_table", "indices"]
 
 DEFAULT_METRICS = ("joint_revenue", "survived", "final_trust", "escalations")

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from partnersim.cli import add_progress_flag, nonneg_int, positive_int
+from partnersim.cli import add_progress_flag, nonneg_int, positive_int, warn_implausible
+from partnersim.cli.output import check_out_file, keep_or_rescue
 from partnersim.cli.run_cmd import out_dir
 from partnersim.scenario import load_scenario
 
@@ -67,8 +68,11 @@ def main(args: argparse.Namespace) -> int:
     """Compare, print, write comparison.csv (and figures with --out)."""
     from partnersim.analysis.compare import MAIN_METRICS, compare
 
-    out = out_dir(args.out)
     a, b = load_scenario(args.a), load_scenario(args.b)
+    out = out_dir(args.out)  # checked (and made) before any run
+    csv_path = check_out_file((out or Path(".")) / "comparison.csv")
+    warn_implausible("compare", args.a, a)
+    warn_implausible("compare", args.b, b)
     c = compare(a, b, reps=args.reps, seed=args.seed, workers=args.workers, progress=args.progress)
     na, nb = c.names
     print(f"A: {na}  vs  B: {nb}: {args.reps} paired replications, seed {args.seed}; diff = B - A, "
@@ -79,11 +83,13 @@ def main(args: argparse.Namespace) -> int:
         print("\nSignificant differences in the main metrics, largest effect first:")
         for s in reading:
             print(f"- {s}")
-    path = c.to_csv((out or Path(".")) / "comparison.csv")
-    written = [path]
-    if out is not None:
-        from partnersim.plots.ensemble import save_figures
+    def write() -> None:
+        written = [c.to_csv(csv_path)]
+        if out is not None:
+            from partnersim.plots.ensemble import save_figures
 
-        written += save_figures(c, out)
-    print(f"\nwrote {', '.join(str(p) for p in written)}")
+            written += save_figures(c, out)
+        print(f"\nwrote {', '.join(str(p) for p in written)}")
+
+    keep_or_rescue(write, c.to_csv, ".csv", "the comparison table")
     return 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
+from partnersim.cli import warn_implausible
 from partnersim.scenario import Scenario, bundled_dir, find_scenario_file, load_scenario, read_toml
 
 __all__ = ["add_parser"]
@@ -39,11 +40,13 @@ def _validate(args: argparse.Namespace) -> int:
         from partnersim.analysis.sweepfile import load_sweep
 
         spec = load_sweep(args.scenario)
+        warn_implausible("validate", f"{args.scenario}: base", spec.base)
         print(f"{args.scenario}: valid sweep ({spec.name}: {spec.design.kind} design over "
               f"{len(spec.parameters)} parameters, {spec.n_points:,} points x {spec.replications} replications "
               f"= {spec.n_runs:,} runs)")
         return 0
     s = load_scenario(args.scenario)
+    warn_implausible("validate", args.scenario, s)
     print(f"{args.scenario}: valid ({s.name}, {s.horizon_days:g} days)")
     return 0
 

@@ -58,7 +58,7 @@ class Partner(_Section):
     """One small business in the partnership."""
 
     name: str = Field("A", description="Display name of the partner.", max_length=80)
-    revenue: float = P(1_000_000.0, "currency/year", "Core revenue at the start.", gt=0, le=1e11)
+    revenue: float = P(1_000_000.0, "currency/year", "Core revenue at the start.", ge=1, le=1e11)
     growth_rate: float = P(0.05, "1/year", "Own core growth rate, partnership aside.", ge=-0.5, le=1.0)
     revenue_volatility: float = P(
         0.10, "1/sqrt(year)", "Volatility of core revenue (geometric Brownian motion).", ge=0, le=1.0
@@ -330,7 +330,7 @@ class Scenario(_Section):
 
     name: str = Field("unnamed", description="Short name of the scenario.", max_length=200)
     description: str = Field("", description="What question this scenario answers.", max_length=5000)
-    horizon_days: float = P(1095.0, "days", "Simulated time.", ge=7, le=36500)
+    horizon_days: float = P(1095.0, "days", "Simulated time.", ge=7, le=3650)  # 10 years: bounds a run's time
     partner_a: Partner = Field(Partner(name="A"), description="Partner A.")
     partner_b: Partner = Field(Partner(name="B"), description="Partner B.")
     agreement: Agreement = Field(Agreement(), description="The partnership agreement.")
