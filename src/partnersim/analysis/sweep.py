@@ -224,7 +224,8 @@ def _open_folder(out: Path, spec: SweepSpec, design: Design, schema: Any) -> dic
     if man is None:
         # files of a start that died before its manifest was written are fine
         known = {".lock", "sweep.toml", "base.toml", "points.parquet", "points.parquet.tmp", "runs"}
-        others = [p.name for p in out.iterdir() if p.name not in known or (p.name == "runs" and any(p.iterdir()))]
+        others = [p.name for p in out.iterdir() if (p.name not in known and not p.name.startswith(".partnersim-probe-"))
+                  or (p.name == "runs" and any(p.iterdir()))]
         if others:
             raise InputError(str(out), None, "exists and is not a sweep folder (no manifest.json); "
                              "choose another --out")
@@ -346,7 +347,7 @@ def _run(spec: SweepSpec, design: Design, folder: Path, executor: str | Executor
     schema = arrow_schema({p.path: p.dtype for p in spec.parameters}, METRICS)
     man = _open_folder(folder, spec, design, schema)
     planned = design.n_points * reps
-    pids, rps, failed = stored_keys(folder)
+    pids, rps, failed = stored_keys(folder, repair=True)  # (a damaged part is set aside: its runs run again)
     done = np.zeros(planned, dtype=bool)
     if len(pids):
         flat = pids * reps + rps

@@ -31,7 +31,7 @@ __all__ = [
 ]
 
 MAX_DEPTH = 24  # tables and arrays nested deeper than this are refused (scenario files use 4)
-_MAX_SOURCE, _MAX_FIELD, _MAX_TOTAL = 80, 70, 268  # characters: a message line stays within 300
+_MAX_SOURCE, _MAX_FIELD, _MAX_TOTAL = 120, 70, 268  # characters: a message line stays within 300
 
 
 def one_line(text: object, limit: int | None = None) -> str:
