@@ -32,10 +32,17 @@ test: install system-deps
 
 ## The workshop app (notebooks/workshop.ipynb, no code shown) at http://127.0.0.1:8866/
 ## PRESET=name-or-file.toml sets what A starts as (default baseline); PARTNERSIM_REPS the runs (60).
+## A closed tab's kernel (and its worker processes) is shut down once it has had no connection and
+## no activity for CULL_IDLE seconds (checked every CULL_INTERVAL s); an open tab's kernel is kept.
 PRESET ?= baseline
+PORT ?= 8866
+CULL_IDLE ?= 600
+CULL_INTERVAL ?= 60
 workshop: install
 	PARTNERSIM_PRESET='$(if $(wildcard $(PRESET)),$(abspath $(PRESET)),$(PRESET))' \
-	$(BIN)/voila notebooks/workshop.ipynb --Voila.ip=127.0.0.1 --port=8866 --no-browser
+	$(BIN)/voila notebooks/workshop.ipynb --Voila.ip=127.0.0.1 --port=$(PORT) --no-browser \
+		--MappingKernelManager.cull_idle_timeout=$(CULL_IDLE) --MappingKernelManager.cull_interval=$(CULL_INTERVAL) \
+		--MappingKernelManager.cull_connected=False
 
 ## The notebooks in JupyterLab.
 notebooks: install

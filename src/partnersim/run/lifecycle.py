@@ -22,6 +22,7 @@ from __future__ import annotations
 import ast
 import os
 import select
+import signal
 import sys
 import threading
 import time
@@ -56,7 +57,12 @@ def _wait_for_exit(pid: int) -> None:
 
 
 def watch_parent(pid: int) -> None:
-    """Worker initializer: end this process as soon as process ``pid`` (the pool's owner) has exited."""
+    """Worker initializer: end this process as soon as process ``pid`` (the pool's owner) has exited.
+
+    Workers also ignore Ctrl-C (SIGINT, which a terminal or a kernel's shutdown sends to the whole
+    process group): the owner handles it and cancels their tasks, so nothing is printed by them.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     def watch() -> None:
         _wait_for_exit(pid)
