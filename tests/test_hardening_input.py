@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from pydantic import ValidationError
 
 from partnersim.analysis.sensitivity import SweepData, indices, variance_problem
 from partnersim.analysis.sweepfile import MAX_POINTS, MAX_RUNS, sweep_from_dict
@@ -144,7 +145,10 @@ def test_no_variance_is_named_instead_of_ranked():
     assert variance_problem(np.array([np.nan, np.nan])) is None
 
 
-def test_with_changes_still_accepts_what_widgets_and_designs_pass():
-    s = with_changes(Scenario(), {"agreement.goal_clarity": np.float64(0.3), "partner_a.working_days": 4,
-                                  "agreement.cadence.weekly.enabled": True})
+def test_with_changes_takes_numpy_scalars_as_the_numbers_they_are():
+    s = with_changes(Scenario(), {"agreement.goal_clarity": np.float64(0.3), "partner_a.working_days": np.int64(4),
+                                  "agreement.cadence.weekly.enabled": np.bool_(True)})
     assert s.agreement.goal_clarity == 0.3 and s.partner_a.working_days == 4
+    assert type(s.partner_a.working_days) is int and s.agreement.cadence.weekly.enabled is True
+    with pytest.raises(ValidationError):
+        with_changes(Scenario(), {"partner_a.working_days": np.float64(4.0)})  # still not a whole number

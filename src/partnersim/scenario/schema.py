@@ -53,6 +53,14 @@ class _Section(BaseModel):
     # strict: no silent coercion ("yes" or 1 for a boolean, "0.5" or true for a number, 3.0 for a whole number)
     model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True, strict=True)
 
+    @field_validator("*", mode="before")
+    @classmethod
+    def _numpy_scalars(cls, value: Any) -> Any:
+        # a numpy scalar (np.int64 from np.arange, np.bool_) is the Python value it holds, not a coercion
+        if type(value).__module__ == "numpy" and getattr(value, "ndim", None) == 0:
+            return value.item()
+        return value
+
 
 class Partner(_Section):
     """One small business in the partnership."""
