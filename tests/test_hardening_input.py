@@ -152,3 +152,14 @@ def test_with_changes_takes_numpy_scalars_as_the_numbers_they_are():
     assert type(s.partner_a.working_days) is int and s.agreement.cadence.weekly.enabled is True
     with pytest.raises(ValidationError):
         with_changes(Scenario(), {"partner_a.working_days": np.float64(4.0)})  # still not a whole number
+
+
+@pytest.mark.parametrize("argv", [["run", "baseline", "--reps", "1\n2"], ["run", "no\x1b[2Jsuch\nfile"],
+                                  ["compare", "baseline", "x" * 5000], ["sweep", "baseline", "--executor", "a\nb"]])
+def test_bad_arguments_give_one_short_line(argv, capsys):
+    try:
+        rc = cli(argv)
+    except SystemExit as e:  # argparse
+        rc = e.code
+    assert rc == 2
+    _one_error_line(capsys)

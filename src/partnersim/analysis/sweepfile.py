@@ -28,6 +28,10 @@ a power of 2, giving N (D + 2) points, or N (2D + 2) with ``second_order = true`
 ``morris``: the number of trajectories, giving N (D + 1) points); ``levels`` (``morris``,
 default 4); ``seed`` (the sampler's seed, default the sweep's ``seed``).
 
+A sweep's size is computed from the file before anything is sampled (:func:`design_points`):
+a design of more than :data:`MAX_POINTS` points or :data:`MAX_RUNS` runs (points x
+replications) is refused, naming the size. Types are strict, as in scenario files.
+
 Errors are :class:`~partnersim.scenario.InputError` naming the file and the dotted field, for
 example ``sweeps/x.toml: parameters.agreement.goal_clarity.range: ...``.
 """

@@ -121,15 +121,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
-    except Exception as e:  # a bug, not bad input: one line, and the traceback on request
+    except Exception as e:
         if os.environ.get("PARTNERSIM_DEBUG"):
             raise
+        if isinstance(e, OSError) and e.filename is not None:  # a path that cannot be used (a name too long)
+            print(f"partnersim {args.command}: error: {InputError(str(e.filename), None, e.strerror or str(e))}",
+                  file=sys.stderr)
+            return 2
         from partnersim.scenario.io import one_line
 
+        # a bug, not bad input: one line, and the traceback on request
         print(f"partnersim {args.command}: internal error: {one_line(f'{type(e).__name__}: {e}', 180)} "
               "(set PARTNERSIM_DEBUG=1 for the traceback)", file=sys.stderr)
         return 1
-
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

@@ -99,10 +99,13 @@ def find_scenario_file(path: str | Path) -> Path:
     """``path`` itself, or for a bare name (``"baseline"`` or ``"baseline.toml"``) that is not a
     file here, the bundled ``scenarios/<name>.toml`` when there is one."""
     p = Path(path)
-    if not p.exists() and p.suffix in ("", ".toml"):
-        bundled = bundled_dir() / f"{p.name.removesuffix('.toml')}.toml"
-        if bundled.is_file():
-            return bundled
+    try:
+        if not p.exists() and p.suffix in ("", ".toml"):
+            bundled = bundled_dir() / f"{p.name.removesuffix('.toml')}.toml"
+            if bundled.is_file():
+                return bundled
+    except (OSError, ValueError):  # a name too long, a NUL in it: reading it says so
+        pass
     return p
 
 
