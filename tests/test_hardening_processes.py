@@ -105,3 +105,21 @@ def test_kill_9_of_a_sweep_leaves_no_process_behind(tmp_path):
         for k in kids:
             if _alive(k):
                 k.kill()
+
+
+@pytest.mark.slow
+def test_a_dask_sweep_in_a_script_without_main_guard_runs_here_too(tmp_path):
+    pytest.importorskip("distributed")
+    (tmp_path / "s.toml").write_text('replications = 2\n[fixed]\nhorizon_days = 60\n[design]\nkind = "grid"\n'
+                                     '[parameters]\n"agreement.goal_clarity" = [0.2, 0.8]\n', encoding="utf-8")
+    (tmp_path / "plain.py").write_text(textwrap.dedent("""
+        from partnersim import sweep
+        a = sweep("s.toml", "a", executor="dask", workers=2, progress=False).runs()
+        b = sweep("s.toml", "b", executor="inprocess", progress=False).runs()
+        print(a.equals(b), len(a))
+    """), encoding="utf-8")
+    res = _python(["plain.py"], cwd=tmp_path)
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert res.stdout.split() == ["True", "4"]
+    lines = res.stderr.splitlines()
+    assert len(lines) == 1 and "plain.py line 3" in lines[0], res.stderr[-3000:]

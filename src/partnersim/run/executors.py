@@ -366,12 +366,18 @@ def _quiet_loggers_for_good(prefix: str, level: int = logging.ERROR) -> None:
 def make_executor(kind: str = "local", workers: int | None = None, scheduler: str | None = None) -> Executor:
     """Build an executor: ``"inprocess"``, ``"local"`` (process pool) or ``"dask"``.
 
-    ``workers=1`` with ``"local"`` runs in-process (no pool to start).
+    ``workers=1`` with ``"local"`` runs in-process (no pool to start). ``"dask"`` without a
+    ``scheduler``, called from the top level of a script without a main guard (whose LocalCluster
+    workers could not start), runs in-process with one warning line, like the local pool.
     """
     if kind == "inprocess" or (kind == "local" and workers == 1):
         return InProcessExecutor()
     if kind == "local":
         return LocalPoolExecutor(workers)
     if kind == "dask":
+        problem = main_guard_problem() if not scheduler else None
+        if problem is not None:  # a LocalCluster's worker processes would fail to start: the same numbers here
+            warn_serial_once(problem, int(workers) if workers else default_workers())
+            return InProcessExecutor()
         return DaskExecutor(scheduler, workers)
     raise ValueError(f"unknown executor {kind!r}: use inprocess, local or dask")
