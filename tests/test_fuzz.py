@@ -29,9 +29,16 @@ def known_model_failure(problem: dict) -> bool:
       ``(final / revenue) ** (365 / horizon_days) - 1``, which overflows for a short horizon and a
       large ratio; e.g. from the default Scenario: horizon_days = 7, partner_a.revenue = 1,
       market.opportunity_value = 1e10, market.milestone_interval_days = 0.001,
-      market.opportunities_per_month = 100, market.opportunity_cost = 0, market.opportunity_hours = 0.
+      market.opportunities_per_month = 100, market.opportunity_cost = 0, market.opportunity_hours = 0
+      (seed 0, replication 1).
       Remove this exclusion once the model gives a finite value there.
+    - SimPy ``ValueError: Negative delay -2.8e-14`` from round-off in a computed delay: e.g.
+      partner_a.work_start = 0.8733426299560874, agreement.cadence.monthly.interval_days = 1.
+
+    Both are reproduced in tests/test_known_model_failures.py (expected to fail until fixed).
     """
+    if problem["what"] == "model ValueError" and problem["detail"].startswith("Negative delay"):
+        return True
     return (problem["what"] == "summary out of range" and problem["detail"].startswith("revenue_growth_")
             and problem["detail"].endswith("= inf"))
 
