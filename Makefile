@@ -8,10 +8,13 @@ PYTEST_ARGS ?=
 .PHONY: install run test lint bench profile workshop notebooks system-deps clean
 
 $(STAMP): pyproject.toml
+	@echo "make: setting up $(VENV) (first time, or pyproject.toml changed): installing partnersim and its"
+	@echo "      dependencies with pip (quiet); this takes one to two minutes"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev,notebooks,dask]'
 	touch $(STAMP)
+	@echo "make: $(VENV) is ready: run the command as $(BIN)/partnersim, or 'source $(BIN)/activate' first"
 
 install: $(STAMP)
 
@@ -31,7 +34,7 @@ test: install system-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 ## The workshop app (notebooks/workshop.ipynb, no code shown) at http://127.0.0.1:8866/
-## PRESET=name-or-file.toml sets what A starts as (default baseline); PARTNERSIM_REPS the runs (60).
+## PRESET=name-or-file.toml sets what A starts as (default baseline); PARTNERSIM_REPS the runs (40).
 ## A closed tab's kernel (and its worker processes) is shut down once it has had no connection and
 ## no activity for CULL_IDLE seconds (checked every CULL_INTERVAL s); an open tab's kernel is kept.
 PRESET ?= baseline
@@ -40,7 +43,7 @@ CULL_IDLE ?= 600
 CULL_INTERVAL ?= 60
 workshop: install
 	PARTNERSIM_PRESET='$(if $(wildcard $(PRESET)),$(abspath $(PRESET)),$(PRESET))' \
-	$(BIN)/voila notebooks/workshop.ipynb --Voila.ip=127.0.0.1 --port=$(PORT) --no-browser \
+	$(BIN)/voila notebooks/workshop.ipynb --Voila.ip=127.0.0.1 --port=$(PORT) --no-browser --progressive_rendering=True \
 		--MappingKernelManager.cull_idle_timeout=$(CULL_IDLE) --MappingKernelManager.cull_interval=$(CULL_INTERVAL) \
 		--MappingKernelManager.cull_connected=False
 
@@ -49,8 +52,9 @@ notebooks: install
 	$(BIN)/jupyter lab notebooks/
 
 lint: install
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks docs
 
+## The benchmarks: about 30 minutes on 2 cores, a progress line per round (benchmarks/run.py --quick: minutes).
 bench: install
 	$(BIN)/python benchmarks/run.py
 

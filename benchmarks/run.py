@@ -2,8 +2,8 @@
 
 Usage (from the project root)::
 
-    .venv/bin/python benchmarks/run.py            # full run, a few minutes on 2 cores
-    .venv/bin/python benchmarks/run.py --quick    # small sizes: checks the benchmarks still work
+    .venv/bin/python benchmarks/run.py            # full run: about 30 minutes on the 2-core machine
+    .venv/bin/python benchmarks/run.py --quick    # small sizes, a few minutes: checks the benchmarks work
     .venv/bin/python benchmarks/run.py --only run_cost,live
 
 Machines here are shared and noisy, so every figure that matters is a *ratio measured in
@@ -58,6 +58,15 @@ from partnersim.model import core as model_core  # noqa: E402
 from partnersim.model import run_model  # noqa: E402
 
 SECTIONS = ("run_cost", "live", "scaling", "memory")
+#: Rough minutes per section of a full run on the 2-core development machine (for the progress lines).
+FULL_MINUTES = {"run_cost": 4, "live": 3, "scaling": 9, "memory": 13}
+_T0 = time.perf_counter()
+
+
+def note(message: str) -> None:
+    """A progress line on standard error: minutes and seconds since the start, then the message."""
+    m, s = divmod(int(time.perf_counter() - _T0), 60)
+    print(f"[{m:02d}:{s:02d}] {message}", file=sys.stderr, flush=True)
 
 
 # -- helpers ---------------------------------------------------------------------------
@@ -184,6 +193,7 @@ def bench_run_cost(quick: bool) -> dict[str, Any]:
     run_model(sc, 0, 0)  # warm imports and caches
     bare, after, before, units, phases = [], [], [], [], []
     for k in range(rounds):  # interleaved, so that load changes hit all alike
+        note(f"run_cost: round {k + 1}/{rounds} (bare events, {runs} runs of each traffic, phases)")
         b = bare_event_seconds(bare_n)
         bare.append(b)
         after.append(time_runs(sc, runs, "planned", k * runs))
@@ -193,6 +203,7 @@ def bench_run_cost(quick: bool) -> dict[str, Any]:
                       "callback": callback_event_seconds(bare_n) / b})
     b = statistics.median(bare)
     ta, tb = statistics.median(after), statistics.median(before)
+    note("run_cost: counting events by kind")
     kinds = event_kinds_per_run(sc, 10 if quick else 50, "planned")
     ea = sum(kinds.values())
     eb = sum(event_kinds_per_run(sc, 10 if quick else 50, "process").values())
@@ -232,6 +243,7 @@ def bench_live(quick: bool) -> dict[str, Any]:
     sc = load_scenario("baseline")
     reps = 20 if quick else 100
     out: dict[str, Any] = {"reps": reps, "workers": 2}
+    note(f"live: {reps} replications on 2 workers, first call and warm calls")
     t = time.perf_counter()
     ensemble.run_ensemble(sc, reps, 1, workers=2, progress=False)
     out["cold_s"] = time.perf_counter() - t  # includes starting the pool
@@ -251,6 +263,7 @@ def bench_live(quick: bool) -> dict[str, Any]:
             for _ in it:  # drain
                 pass
         out["first_partial_s"] = statistics.median(firsts)
+    note("live: the explore notebook end to end (benchmarks/app_redraw.py, fresh processes)")
     out["app"] = _app_redraw(quick)
     return out
 
@@ -338,6 +351,7 @@ def bench_scaling(quick: bool) -> dict[str, Any]:
     r1, r2, m1, m2 = [], [], [], []
     try:
         for k in range(2 if quick else 5):
+            note(f"scaling: round {k + 1}/{2 if quick else 5} ({reps} runs on 1 and on 2 workers, two plain processes)")
             t = time.perf_counter()
             ensemble.run_ensemble(sc, reps, k, workers=1, progress=False)
             r1.append(reps / (time.perf_counter() - t))
@@ -444,6 +458,7 @@ def _dask_vs_local(quick: bool) -> dict[str, Any]:
                 sweep(file, folder / f"warm_{name}", executor=ex, progress=False)
             times: dict[str, list[float]] = {"local": [], "dask": []}
             for k in range(1 if quick else 7):
+                note(f"scaling: Dask against the local pool, round {k + 1}/{1 if quick else 7} ({runs} runs each)")
                 order = (("local", local), ("dask", dask)) if k % 2 == 0 else (("dask", dask), ("local", local))
                 for name, ex in order:
                     t = time.perf_counter()
@@ -457,6 +472,7 @@ def _dask_vs_local(quick: bool) -> dict[str, Any]:
         out["dask_over_local"] = statistics.median(ratios)
         out["dask_over_local_rounds"] = [round(r, 3) for r in ratios]
         for executor in ("local", "dask"):
+            note(f"scaling: partnersim sweep --executor {executor} from the command line")
             secs, _, _, code = _peak_memory_of([*_cli(), "sweep", str(file), "--out", str(folder / f"cli_{executor}"),
                                                 "--executor", executor, "--workers", "2", "--no-progress"])
             out[f"cli_{executor}_s"] = secs if code == 0 else float("nan")
@@ -468,6 +484,7 @@ def bench_memory(quick: bool) -> dict[str, Any]:
     out: dict[str, Any] = {"horizon_days": 180}
     with tempfile.TemporaryDirectory() as tmp:
         for n in sizes:
+            note(f"memory: a sweep of {n:,} runs, peak memory of the process tree")
             sweep = _sweep_file(Path(tmp), n, 180.0)
             dest = Path(tmp) / f"out_{n}"
             secs, pss, rss, code = _peak_memory_of([*_cli(), "sweep", str(sweep), "--out", str(dest),
@@ -566,8 +583,12 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="small sizes (checks the benchmarks work)")
     ap.add_argument("--only", default=",".join(SECTIONS), help=f"comma-separated sections of {SECTIONS}")
-    ap.add_argument("--json", type=Path, default=ROOT / "benchmarks" / "results.json", help="where to write JSON")
+    ap.add_argument("--json", type=Path, default=None,
+                    help="where to write JSON (default benchmarks/results.json, the committed results; "
+                    "with --quick, out/bench-quick.json)")
     args = ap.parse_args(argv)
+    if args.json is None:  # a quick run never overwrites the committed full results
+        args.json = ROOT / ("out/bench-quick.json" if args.quick else "benchmarks/results.json")
     chosen = [s.strip() for s in args.only.split(",") if s.strip()]
     unknown = [s for s in chosen if s not in BENCHES]
     if unknown:
@@ -576,8 +597,12 @@ def main(argv: list[str] | None = None) -> int:
         "meta": {"partnersim": __version__, "python": platform.python_version(), "simpy": simpy.__version__,
                  "cpus": os.cpu_count(), "quick": args.quick, "when": time.strftime("%Y-%m-%dT%H:%M:%S%z")},
     }
+    if not args.quick:
+        minutes = sum(FULL_MINUTES[name] for name in chosen)
+        note(f"full benchmarks ({', '.join(chosen)}): about {minutes} minutes on a 2-core machine; "
+             "--quick checks they work in a few minutes")
     for name in chosen:
-        print(f"running {name} ...", file=sys.stderr, flush=True)
+        note(f"{name} ...")
         results[name] = BENCHES[name](args.quick)
     print(table(results))
     args.json.parent.mkdir(parents=True, exist_ok=True)

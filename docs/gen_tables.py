@@ -47,6 +47,7 @@ CALIBRATION = "model calibration (not from the seeds)"
 SEED_SOURCES: dict[str, str] = {
     "name": "metadata (not a model input)",
     "description": "metadata (not a model input)",
+    "currency": "metadata (not a model input)",
     "horizon_days": "model setting",
     # partners
     "partner_a.name": "metadata (not a model input)",

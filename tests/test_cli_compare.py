@@ -36,20 +36,35 @@ def test_compare_prints_and_writes_comparison_csv(files, tmp_path, capsys):
     out = tmp_path / "cmp"
     assert main(["compare", *files, "--reps", "12", "--seed", "3", "--workers", "1", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
-    assert "A: funding_equal_3to1  vs  B: funding_proportional_3to1" in printed
-    assert "*fairness_b" in printed and "*conflicts_raised" in printed
-    assert "perceived fairness is higher by" in printed
+    assert "A: Funding equal 3:1  vs  B: Funding proportional 3:1" in printed
+    # for people: the bottom line first, costs, the main outcomes with units and partners' names, ranked findings
+    order = [printed.index(h) for h in ("In short:", "What the change costs:", "The main outcomes",
+                                        "What changes, most important first:", "Next:")]
+    assert order == sorted(order)
+    assert "* Small Co's sense of fairness" in printed and "/100" in printed and "EUR " in printed
+    assert "Days together (average)" in printed and "exit_day" not in printed
+    assert "perceived fairness is higher by" in printed and "95% CI" not in printed
+    assert "fewer conflicts resolved" not in printed and "conflicts resolved is" not in printed
     table = pd.read_csv(out / "comparison.csv")
     assert list(table.columns[:7]) == CONTRACT
-    assert list(table["metric"]) == list(METRICS)
+    assert list(table["metric"]) == [*METRICS, "days_together"]
     assert {"comparison.png", "timeseries.png", "survival.png", "outcomes.png"} <= {p.name for p in out.iterdir()}
+    assert f"partnersim report {files[0]} --compare {files[1]} --out {out}/report.html" in printed
 
 
-def test_compare_without_out_writes_here(files, tmp_path, monkeypatch, capsys):
+def test_compare_all_prints_every_metric_with_units(files, capsys):
+    assert main(["compare", *files, "--reps", "12", "--seed", "3", "--workers", "1", "--all"]) == 0
+    printed = capsys.readouterr().out
+    assert "*fairness_b" in printed and "staff hours" in printed and "days_together" in printed
+    row = next(line for line in printed.splitlines() if line[1:].startswith("joint_revenue"))
+    assert "," in row.split()[2]  # thousands separated, like every other number
+
+
+def test_compare_without_out_writes_nothing(files, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     assert main(["compare", *files, "--reps", "3", "--workers", "1"]) == 0
-    assert (tmp_path / "comparison.csv").is_file()
-    assert not (tmp_path / "comparison.png").exists()
+    assert list(tmp_path.iterdir()) == []
+    assert "--out out/compare" in capsys.readouterr().out  # the next step says how to get the files
 
 
 def test_compare_bad_input_exits_2_with_one_line(files, tmp_path, capsys):
@@ -72,10 +87,12 @@ def test_compare_bad_input_exits_2_with_one_line(files, tmp_path, capsys):
 
 def test_report_command_writes_one_page(files, tmp_path, capsys):
     out = tmp_path / "r" / "report.html"
-    assert main(["report", files[0], "--compare", files[1], "--reps", "6", "--workers", "1", "--out", str(out)]) == 0
+    assert main(["report", files[0], "--compare", files[1], "--reps", "6", "--workers", "1", "--out", str(out),
+                 "--title", "Costs: equal or proportional?"]) == 0
     page = out.read_text(encoding="utf-8")
     assert page.count('<img src="data:image/png;base64,') == 4
     assert "--reps 6 --seed 0" in page
+    assert "--title &#x27;Costs: equal or proportional?&#x27;" in page  # the command reproduces the page
     folder = tmp_path / "r"
     assert main(["report", files[0], "--out", str(folder)]) == 2
     one_line_error(capsys, "--out", "folder")
@@ -84,6 +101,13 @@ def test_report_command_writes_one_page(files, tmp_path, capsys):
 def test_run_with_workers_writes_summary_timeseries_and_figures(files, tmp_path, capsys):
     out = tmp_path / "run"
     assert main(["run", files[0], "--reps", "6", "--workers", "2", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert printed.index("In short:") < printed.index("Still together at the end") < printed.index("Next:")
+    assert "Large Co's sense of fairness" in printed and "EUR " in printed and "fairness_a" not in printed
+    assert f"partnersim report {files[0]} --out {out}/report.html" in printed
+    assert main(["run", files[0], "--reps", "3", "--workers", "1", "--all"]) == 0
+    every = capsys.readouterr().out
+    assert "fairness_a" in every and "contribution_money_b" in every
     summary = pd.read_csv(out / "summary.csv")
     assert len(summary) == 6 and set(METRICS) <= set(summary.columns)
     ts = pd.read_parquet(out / "timeseries.parquet")

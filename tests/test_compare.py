@@ -160,16 +160,21 @@ def test_plain_language_reading(paired):
     row = {"metric": "fairness_b", "mean_a": 0.41, "mean_b": 0.62, "diff": 0.21, "ci_low": 0.18, "ci_high": 0.24,
            "unit": "0..1"}
     text = describe_difference(row, "equal funding", "proportional funding")
-    assert text.startswith("Partner B's perceived fairness is higher by 0.21 (95% CI 0.18–0.24)")
+    assert text.startswith("Partner B's perceived fairness is higher by 21 points with proportional funding")
+    assert "(41/100 → 62/100; likely between 18 and 24 points)" in text
     down = {"metric": "conflicts_raised", "mean_a": 60.0, "mean_b": 24.0, "diff": -36.0, "ci_low": -38.0,
             "ci_high": -34.0, "unit": "count"}
-    assert "is lower by 36 (95% CI 34–38)" in describe_difference(down)
+    assert "is lower by 36 with B than with A (60 → 24; likely between 34 and 38)" in describe_difference(down)
     days = {"metric": "mean_resolution_days", "mean_a": 36.0, "mean_b": 33.5, "diff": -2.5, "ci_low": -3.5,
             "ci_high": -1.5, "unit": "days"}
     assert "is shorter by 2.5 days" in describe_difference(days)
     surv = {"metric": "survived", "mean_a": 0.87, "mean_b": 0.99, "diff": 0.12, "ci_low": 0.08, "ci_high": 0.16,
             "unit": "0/1"}
-    assert "higher by 12 percentage points (95% CI 8–16)" in describe_difference(surv)
+    assert "higher by 12 percentage points with B than with A (87% → 99%; likely between 8 and 16 percentage " \
+           "points)" in describe_difference(surv)
+    unsure = dict(surv, ci_low=-0.02)
+    assert "the direction is uncertain: between -2 percentage points and +16 percentage points" in \
+        describe_difference(unsure)
     lines = paired.reading(MAIN_METRICS)
     assert lines and any("Small Co's perceived fairness is higher" in s for s in lines)
     assert metric_label("fairness_a", ("Large Co", "Small Co"), capitalize=True) == "Large Co's perceived fairness"

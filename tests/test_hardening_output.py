@@ -44,11 +44,10 @@ def test_an_unwritable_out_is_exit_2_before_any_run(argv, monkeypatch, capsys):
     assert len(err) == 1 and "--out: cannot write there" in err[0] and str(UNWRITABLE) in err[0]
 
 
-def test_compare_without_out_checks_the_current_folder(monkeypatch, capsys, tmp_path):
+def test_compare_checks_where_its_table_goes(monkeypatch, capsys, tmp_path):
     _no_runs(monkeypatch)
-    (tmp_path / "comparison.csv").mkdir()  # in the way
-    monkeypatch.chdir(tmp_path)
-    assert cli(["compare", "baseline", "no_cadence", "--reps", "2"]) == 2
+    (tmp_path / "o" / "comparison.csv").mkdir(parents=True)  # in the way
+    assert cli(["compare", "baseline", "no_cadence", "--reps", "2", "--out", str(tmp_path / "o")]) == 2
     assert "comparison.csv: --out: is a folder" in capsys.readouterr().err
 
 

@@ -49,7 +49,7 @@ def test_bands_one_and_several_scenarios(comparison):
     ax = plot_bands(comparison.a, "trust")
     assert isinstance(ax, Axes)
     assert ax.get_title() == "Trust between the partners"
-    assert "scale 0–1" in ax.get_ylabel() and ax.get_xlabel() == "Months since the start"
+    assert "out of 100" in ax.get_ylabel() and ax.get_xlabel() == "Months since the start"
     assert "middle 50% of runs" in legend_texts(ax)
     fig = Figure()
     mine = fig.subplots()
@@ -58,26 +58,34 @@ def test_bands_one_and_several_scenarios(comparison):
     texts = legend_texts(ax)
     assert any("funding_equal_3to1" in t for t in texts) and any("funding_proportional_3to1" in t for t in texts)
     assert ax.get_title() == "Small Co's perceived fairness"  # the partners' names from the scenarios
+    assert ax.get_ylim()[1] > 1.0 and ax.get_ylim()[0] < 0  # a median on 1 (or 0) is not hidden by the frame
     ax = plot_bands({"now": comparison.a, "proposal": comparison.b}, "joint_revenue_cum", Figure().subplots())
     assert any(t.startswith("now") for t in legend_texts(ax))
-    assert "currency" in ax.get_ylabel()
+    assert "EUR" in ax.get_ylabel()  # the scenarios' currency
 
 
 def test_forest_marks_significant_rows(comparison):
     ax = plot_forest(comparison)
     assert "% of A's mean" in ax.get_xlabel()
     labels = [t.get_text() for t in ax.get_yticklabels()]
-    assert "Small Co's perceived fairness" in labels and "The number of conflicts" in labels
-    assert any("significant" in t for t in legend_texts(ax))
+    assert "Small Co's sense of fairness" in labels and "Conflicts" in labels
+    assert labels[:3] == ["Still together at the end", "Days together (average)", "Joint revenue over the period"]
+    assert any("a clear difference" in t for t in legend_texts(ax))
     # one dot per row with a finite relative difference; filled where significant
     dots = [ln for ln in ax.get_lines() if ln.get_marker() == "o" and len(ln.get_xdata()) == 1]
     filled = [ln for ln in dots if ln.get_markerfacecolor() != "white"]
     t = comparison.table.set_index("metric")
     assert 0 < len(filled) <= int(t["significant"].sum())
-    assert "A: funding_equal_3to1" in ax.get_title()
+    assert "A: Funding equal 3:1" in ax.get_title()
 
 
 def test_distributions_and_survival(comparison):
+    ax = plot_distribution(comparison, "fairness_a")  # a 0-1 score: the axis stays within 0-1 (0-100)
+    assert ax.get_xlim()[0] >= -0.02 and ax.get_xlim()[1] <= 1.02
+    a = comparison.a
+    full = type(a)(a.scenario, a.seed, a.runs.assign(fairness_a=1.0), a.series)  # every run on the border
+    ax = plot_distribution(full, "fairness_a", Figure().subplots())
+    assert 0.9 <= ax.get_xlim()[0] and ax.get_xlim()[1] <= 1.02
     ax = plot_distribution(comparison, "conflicts_raised")
     assert ax.get_title() == "The number of conflicts" and ax.get_ylabel() == "Replications"
     assert any("mean" in t for t in legend_texts(ax))

@@ -57,7 +57,7 @@ def cli(*argv: str) -> subprocess.CompletedProcess:
 
 def test_run_no_bar_on_a_pipe_by_default(files):
     res = cli("run", str(files["scenario"]), "--reps", "3", "--workers", "1")
-    assert "short: 3 replications" in res.stdout
+    assert res.stdout.startswith("Short: 3 simulated runs")
     assert not has_bar(res.stderr), repr(res.stderr)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 import shutil
 
@@ -42,9 +43,44 @@ def test_comparison_report_has_every_figure_and_table(comparison_html):
     for title in ("What changes", "Over time", "Does it last?", "Spread of the final outcomes"):
         assert f"<h2>{title}</h2>" in page
     assert page.count("<table>") >= 5  # main and full comparison, differing parameters, both scenarios, versions
-    assert "Key findings" in page and "perceived fairness is higher by" in page
+    assert "The bottom line" in page and "perceived fairness is higher by" in page
     assert "What differs between A and B" in page and "agreement.funding_rule" in page
     assert "equal" in page and "capacity" in page
+
+
+def test_comparison_report_reads_for_a_client(comparison_html):
+    page = html.unescape(comparison_html)
+    # the executive summary comes first: bottom line, then costs, then what it buys, then the figures
+    order = [page.index(h) for h in ("<h2>The bottom line</h2>", "<h2>What the change costs</h2>",
+                                     "<h2>What it buys", "<h2>What changes</h2>", "<h2>The numbers</h2>",
+                                     "<h2>About this report</h2>", "<h2>Reproducing these numbers</h2>")]
+    assert order == sorted(order)
+    bottom = page[page.index('<div class="bottom">'):page.index("<h2>What the change costs</h2>")]
+    for words in ("still together", "joint revenue", "Large Co's perceived fairness", "Small Co's", "conflicts"):
+        assert words in bottom, words
+    # the scenarios' currency, the partners' names, display names; no placeholders or doubled labels
+    assert "EUR " in page and "(currency)" not in page and ">currency<" not in page
+    assert "Funding equal 3:1" in page and "<b>A: funding_equal_3to1" not in page
+    assert "A: A:" not in page and "B: B:" not in page and "(s)" not in page
+    assert "95% CI" not in page and "0–1 scale" not in page
+    # every image says what it shows
+    alts = re.findall(r'<img [^>]*alt="([^"]*)"', page)
+    assert len(alts) == 4 and all(len(a) > 20 for a in alts)
+    # findings in the order of what matters, not effect size: fairness before conflicts, nothing on resolved ones
+    buys = page[page.index("<h2>What it buys"):page.index("<h2>What changes</h2>")]
+    assert buys.index("Large Co's perceived fairness") < buys.index("Small Co's perceived fairness")
+    assert "conflicts resolved" not in buys
+
+
+def test_costs_are_said_as_costs():
+    from partnersim.analysis.reading import cost_sentences
+
+    base = with_changes(load_scenario("funding_equal_3to1"), {"horizon_days": 365})
+    weekly = with_changes(base, {"agreement.cadence.weekly.enabled": True})
+    c = compare(base, weekly, reps=6, seed=1, workers=1, progress=False)
+    costs = cost_sentences(c)
+    assert costs[0].startswith("The change costs ") and "staff hours of meetings over the 12 months" in costs[0]
+    assert not any("time spent in meetings" in s.lower() for s in c.reading())  # a cost, not a finding
 
 
 def test_report_states_seed_replications_and_versions(comparison_html):
@@ -64,12 +100,26 @@ def test_single_scenario_report(scenarios, tmp_path):
     assert_self_contained(page)
     assert page.count(IMG) == 3
     assert "<title>Equal funding &lt;draft&gt;</title>" in page  # escaped
-    assert "Every parameter of funding_equal_3to1" in page and "still together" in page
+    assert "Every parameter of Funding equal 3:1" in page and "still together" in page
+    assert "EUR " in page and "Days together" in page
     assert "What differs between A and B" not in page
 
 
+#: In the page: heading levels in order, and what each image says.
+_OUTLINE_JS = """() => ({
+  headings: Array.from(document.querySelectorAll('h1, h2, h3, h4')).map(h => Number(h.tagName[1])),
+  alts: Array.from(document.images).map(i => i.alt),
+  images: Array.from(document.images).map(i => [i.complete, i.naturalWidth]),
+  lang: document.documentElement.lang,
+  wrapped: Array.from(document.querySelectorAll('td.n')).filter(td => {
+      const r = document.createRange(); r.selectNodeContents(td);
+      return new Set(Array.from(r.getClientRects()).map(b => Math.round(b.top))).size > 1; })
+      .map(td => td.innerText),
+})"""
+
+
 @pytest.mark.browser
-def test_report_opens_in_a_browser_with_every_figure(comparison_html, tmp_path):
+def test_report_renders_in_chromium_alone_and_accessibly(comparison_html, tmp_path):
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if not chromium:
         pytest.skip("needs Debian chromium (make system-deps)")
@@ -79,16 +129,30 @@ def test_report_opens_in_a_browser_with_every_figure(comparison_html, tmp_path):
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
         try:
-            page = browser.new_page()
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
             errors: list[str] = []
+            requests: list[str] = []
             page.on("pageerror", lambda e: errors.append(str(e)))
+            page.on("console", lambda m: errors.append(m.text) if m.type in ("error", "warning") else None)
             page.on("requestfailed", lambda r: errors.append(r.url))
+            page.on("request", lambda r: requests.append(r.url))
             page.goto(path.as_uri())
             page.wait_for_load_state("load")
-            images = page.evaluate("Array.from(document.images).map(i => [i.complete, i.naturalWidth])")
-            assert len(images) == 4
-            assert all(done and width > 100 for done, width in images), images
+            page.evaluate("() => document.querySelectorAll('details').forEach(d => d.open = true)")
+            shot = tmp_path / "report.png"
+            page.screenshot(path=str(shot), full_page=True)
+            assert shot.stat().st_size > 50_000  # a page was drawn, figures and all
+            info = page.evaluate(_OUTLINE_JS)
             assert page.title().startswith("Partnership simulation")
             assert not errors, errors
+            # nothing fetched from anywhere: the page itself, and its data: images
+            assert [u for u in requests if not u.startswith(("file:", "data:"))] == []
+            assert len(info["images"]) == 4 and all(done and width > 100 for done, width in info["images"])
+            # accessibility basics: a language, one h1 first, no skipped heading level, every image described
+            levels = info["headings"]
+            assert info["lang"] == "en" and levels[0] == 1 and levels.count(1) == 1
+            assert all(b - a <= 1 for a, b in zip(levels, levels[1:], strict=False)), levels
+            assert all(len(alt) > 20 for alt in info["alts"]), info["alts"]
+            assert info["wrapped"] == []  # numbers, "< 0.001" and ranges stay on one line
         finally:
             browser.close()

@@ -147,3 +147,34 @@ def test_read_toml_bytes_returns_the_exact_bytes_it_parsed(tmp_path):
     assert data == tomllib.loads(raw.decode("utf-8")) == {"horizon_days": 365, "market": {"shifts_per_year": 2.0}}
     with pytest.raises(InputError, match="file not found"):
         read_toml_bytes(tmp_path / "missing.toml")
+
+
+# -- each cadence keeps its own defaults however it is switched on (issue 11, item 1) ----------
+
+CADENCE_DEFAULTS = {"weekly": (7.0, 1.0, 2), "monthly": (30.0, 2.0, 2), "quarterly": (91.0, 4.0, 3)}
+
+
+@pytest.mark.parametrize("kind", sorted(CADENCE_DEFAULTS))
+def test_a_partial_cadence_table_gets_that_cadences_defaults(tmp_path, kind):
+    f = tmp_path / "s.toml"
+    f.write_text(f"[agreement.cadence.{kind}]\nenabled = true\n")
+    c = getattr(load_scenario(f).agreement.cadence, kind)
+    assert (c.enabled, c.interval_days, c.duration_hours, c.attendees) == (True, *CADENCE_DEFAULTS[kind])
+
+
+@pytest.mark.parametrize("kind", sorted(CADENCE_DEFAULTS))
+def test_switching_a_cadence_on_with_changes_keeps_its_defaults(kind):
+    # baseline.toml writes `enabled = false` tables for weekly and quarterly
+    sc = with_changes(load_scenario("baseline"), {f"agreement.cadence.{kind}.enabled": True})
+    c = getattr(sc.agreement.cadence, kind)
+    assert (c.interval_days, c.duration_hours, c.attendees) == CADENCE_DEFAULTS[kind]
+
+
+def test_consultant_proposal_holds_a_weekly_monthly_and_quarterly_rhythm():
+    from partnersim.model import run_model
+
+    sc = with_changes(load_scenario("consultant_proposal"), {
+        f"mechanisms.{k}": k == "meetings" for k in Scenario.model_fields["mechanisms"].annotation.model_fields})
+    held = run_model(sc, 0, 0).summary["meetings_held"]
+    # three years: about 156 check-ins, 36 reviews and 12 deep dives (weekends move a meeting, never drop it)
+    assert 195 <= held <= 210

@@ -279,6 +279,14 @@ def test_workshop_change_redraws_b_and_the_reading(workshop):
     assert workshop.image.value != png and workshop.summary.value != summary
     assert workshop.sentences and "<li>" in workshop.reading.value  # meeting hours differ for sure
     assert set(workshop.table["metric"]) >= {"survived", "final_trust"}
+    # a vector figure (crisp at any size), words for business owners, the cost of the change said as a cost
+    svg = bytes(workshop.image.value)
+    assert workshop.image.format == "svg+xml" and svg.lstrip().startswith(b"<?xml")
+    text = workshop.reading.value
+    assert "95% CI" not in text and "0–1 scale" not in text and "likely between" in text
+    assert "The change costs" in text and "staff hours of meetings" in text
+    assert "Joint revenue (total over the period)" in workshop.summary.value
+    assert b"Joint revenue" in svg and b"per year" not in svg
 
 
 def test_workshop_reset_button_brings_b_back_to_a(workshop):

@@ -21,7 +21,15 @@ import numpy as np
 import pandas as pd
 from scipy import special  # t quantiles and tails; scipy.stats takes ~0.6 s more to import
 
-from partnersim.model import METRICS
+from partnersim.analysis import reading as _reading
+from partnersim.analysis.reading import (
+    METRIC_LABELS,
+    describe_difference,
+    format_number,
+    metric_label,
+    metric_unit,
+)
+from partnersim.analysis.reading import partner_names as _partner_names
 from partnersim.run.ensemble import Ensemble, run_ensembles
 from partnersim.run.simulate import METRIC_NAMES, as_scenario
 from partnersim.scenario import Scenario
@@ -44,112 +52,14 @@ __all__ = [
 COMPARISON_COLUMNS = ["metric", "mean_a", "mean_b", "diff", "ci_low", "ci_high", "p_value",
                       "effect_size", "n", "p_holm", "significant", "unit"]
 
-#: The metrics a client reads first (the public contract of DESIGN.md, but ``exit_day``).
+#: The metrics a client reads first, in the order of what matters to a partnership (costs last);
+#: the rows of the main tables and of the forest plot.
 MAIN_METRICS: tuple[str, ...] = (
-    "survived", "joint_revenue", "revenue_growth_a", "revenue_growth_b", "conflicts_raised",
-    "conflicts_resolved", "escalations", "mean_resolution_days", "mean_open_conflicts", "mean_response_hours",
-    "mean_decision_days", "final_trust", "final_alignment", "fairness_a", "fairness_b", "meeting_hours",
-    "initiatives_started", "initiatives_completed", "customer_satisfaction", "team_satisfaction",
+    "survived", "days_together", "joint_revenue", "fairness_a", "fairness_b", "final_trust", "conflicts_raised",
+    "escalations", "mean_open_conflicts", "mean_resolution_days", "revenue_growth_a", "revenue_growth_b",
+    "final_alignment", "customer_satisfaction", "team_satisfaction", "initiatives_completed", "initiatives_started",
+    "mean_decision_days", "mean_response_hours", "meeting_hours",
 )
-
-#: Plain-language names; ``{A}`` and ``{B}`` stand for the partners' names.
-METRIC_LABELS: dict[str, str] = {
-    "joint_revenue": "joint revenue",
-    "revenue_growth_a": "{A}'s annual revenue growth",
-    "revenue_growth_b": "{B}'s annual revenue growth",
-    "survived": "the chance that the partnership survives",
-    "exit_day": "the end of a partnership that fails",
-    "conflicts_raised": "the number of conflicts",
-    "conflicts_resolved": "the number of conflicts resolved",
-    "escalations": "the number of escalations",
-    "mean_resolution_days": "the time to resolve a conflict",
-    "mean_open_conflicts": "the number of open conflicts at a time",
-    "mean_response_hours": "the time to answer a message",
-    "mean_decision_days": "the time to decide on an opportunity",
-    "final_trust": "final trust",
-    "final_alignment": "final alignment",
-    "fairness_a": "{A}'s perceived fairness",
-    "fairness_b": "{B}'s perceived fairness",
-    "meeting_hours": "time spent in meetings",
-    "initiatives_started": "the number of joint initiatives started",
-    "initiatives_completed": "the number of joint initiatives completed",
-    "customer_satisfaction": "customer satisfaction",
-    "team_satisfaction": "team satisfaction",
-    "revenue_uplift_a": "{A}'s revenue gain over going it alone",
-    "revenue_uplift_b": "{B}'s revenue gain over going it alone",
-    "exit_by_trust": "the chance of a break-up over lost trust",
-    "exit_by_outgrowth": "the chance of a break-up because one partner outgrew the other",
-    "renegotiations": "the number of renegotiations",
-    "conflicts_surfaced_at_meetings": "the number of conflicts caught at meetings",
-    "flare_ups": "the number of conflicts that flared up",
-    "resolved_within_target": "the number of conflicts resolved in time",
-    "unresolved_at_end": "the number of conflicts open at the end",
-    "mean_trust": "average trust",
-    "mean_alignment": "average alignment",
-    "min_fairness": "the less satisfied partner's perceived fairness",
-    "messages": "the number of messages",
-    "decisions": "the number of decisions",
-    "opportunities": "the number of opportunities",
-    "opportunities_lost": "the number of opportunities lost to slow decisions",
-    "initiatives_failed": "the number of failed initiatives",
-    "milestones_missed": "the number of late milestones",
-    "on_time_rate": "the share of milestones on time",
-    "contribution_money_a": "{A}'s money contribution",
-    "contribution_money_b": "{B}'s money contribution",
-    "contribution_hours_a": "{A}'s staff-hour contribution",
-    "contribution_hours_b": "{B}'s staff-hour contribution",
-    "spending": "partnership spending",
-    "fund_balance": "the partnership fund at the end",
-    "facilitator_spend": "spending on facilitators",
-    "meetings_held": "the number of meetings",
-    "informal_interactions": "the number of informal contacts",
-    "market_shifts": "the number of market shifts",
-    "depth_reached": "the depth the partnership reaches",
-}
-
-
-def metric_label(metric: str, partners: tuple[str, str] | None = None, *, capitalize: bool = False) -> str:
-    """A plain-language name for a metric, with the partners' names filled in.
-
-    Examples
-    --------
-    >>> metric_label("fairness_b", capitalize=True)
-    "Partner B's perceived fairness"
-    >>> metric_label("fairness_b", ("Large Co", "Small Co"))
-    "Small Co's perceived fairness"
-    """
-    a, b = partners or ("partner A", "partner B")
-    text = METRIC_LABELS.get(metric, metric.replace("_", " ")).format(A=a, B=b)
-    return text[:1].upper() + text[1:] if capitalize else text
-
-
-def _partner_names(*scenarios: Scenario) -> tuple[str, str]:
-    """The partners' names if every scenario agrees on them (and they are real names)."""
-    names = {(s.partner_a.name, s.partner_b.name) for s in scenarios}
-    if len(names) == 1:
-        a, b = names.pop()
-        if a and b and a != b and (a, b) != ("A", "B"):
-            return (a, b)
-    return ("partner A", "partner B")
-
-
-def format_number(x: float) -> str:
-    """A number for people: thousands separated, about three significant digits.
-
-    Examples
-    --------
-    >>> [format_number(v) for v in (123456.7, 12.345, 0.21345, -3.0)]
-    ['123,457', '12.3', '0.213', '-3']
-    """
-    if not math.isfinite(x):
-        return "n/a"
-    ax = abs(x)
-    if ax >= 1000:
-        return f"{x:,.0f}"
-    if ax >= 10:
-        return f"{x:.1f}".removesuffix(".0")
-    return f"{x:.3g}"
-
 
 def _t_interval(mean: float, se: float, df: float, level: float) -> tuple[float, float, float]:
     """(low, high, two-sided p of mean == 0) of a t statistic."""
@@ -225,7 +135,7 @@ def paired_differences(runs_a: pd.DataFrame, runs_b: pd.DataFrame, metrics: Sequ
         n = int(ok.sum())
         row = {"metric": name, "mean_a": math.nan, "mean_b": math.nan, "diff": math.nan, "ci_low": math.nan,
                "ci_high": math.nan, "p_value": math.nan, "effect_size": math.nan, "n": n,
-               "unit": METRICS.get(name, ("", ""))[0]}
+               "unit": metric_unit(name)}
         if n:
             d = b_ - a_
             diff = float(d.mean())
@@ -266,7 +176,7 @@ def independent_differences(runs_a: pd.DataFrame, runs_b: pd.DataFrame, metrics:
         na, nb = a_.size, b_.size
         row = {"metric": name, "mean_a": math.nan, "mean_b": math.nan, "diff": math.nan, "ci_low": math.nan,
                "ci_high": math.nan, "p_value": math.nan, "effect_size": math.nan, "n": min(na, nb),
-               "unit": METRICS.get(name, ("", ""))[0]}
+               "unit": metric_unit(name)}
         if na and nb:
             diff = float(b_.mean() - a_.mean())
             row.update(mean_a=float(a_.mean()), mean_b=float(b_.mean()), diff=diff)
@@ -284,60 +194,6 @@ def independent_differences(runs_a: pd.DataFrame, runs_b: pd.DataFrame, metrics:
                 row.update(ci_low=lo, ci_high=hi, p_value=p, effect_size=diff / pooled)
         rows.append(row)
     return _finish(rows, level, alpha)
-
-
-_PERCENT_UNITS = ("0/1", "fraction", "1/year")
-_UNIT_WORDS = {"days": " days", "hours": " hours", "staff hours": " staff hours", "currency": " (currency)",
-               "0/1": " percentage points", "fraction": " percentage points", "1/year": " percentage points a year"}
-
-
-_DIRECTION_WORDS = {"exit_day": ("later", "earlier"), "mean_resolution_days": ("longer", "shorter"),
-                    "mean_response_hours": ("longer", "shorter"), "mean_decision_days": ("longer", "shorter")}
-
-
-def _num(value: float, unit: str) -> str:
-    return format_number(100 * value if unit in _PERCENT_UNITS else value)
-
-
-def describe_difference(row: pd.Series | dict, name_a: str = "A", name_b: str = "B",
-                        partners: tuple[str, str] | None = None, level: float = 0.95) -> str:
-    """One sentence reading a row of a comparison table (``diff = b - a``).
-
-    Examples
-    --------
-    >>> row = {"metric": "fairness_b", "mean_a": 0.41, "mean_b": 0.62, "diff": 0.21,
-    ...        "ci_low": 0.18, "ci_high": 0.24, "unit": "0..1"}
-    >>> print(describe_difference(row, "equal funding", "proportional funding"))
-    Partner B's perceived fairness is higher by 0.21 (95% CI 0.18–0.24) with proportional funding than with \
-equal funding (0.41 → 0.62, on a 0–1 scale).
-    >>> row = {"metric": "survived", "mean_a": 0.86, "mean_b": 0.93, "diff": 0.07,
-    ...        "ci_low": 0.03, "ci_high": 0.11, "unit": "0/1"}
-    >>> print(describe_difference(row, "monthly reviews", "weekly check-ins"))
-    The chance that the partnership survives is higher by 7 percentage points (95% CI 3–11) with weekly \
-check-ins than with monthly reviews (86% → 93%).
-    """
-    r = dict(row)
-    metric = str(r["metric"])
-    unit = str(r.get("unit") or METRICS.get(metric, ("", ""))[0])
-    diff, lo, hi = float(r["diff"]), float(r["ci_low"]), float(r["ci_high"])
-    mean_a, mean_b = float(r["mean_a"]), float(r["mean_b"])
-    label = metric_label(metric, partners, capitalize=True)
-    pct = "%" if unit in _PERCENT_UNITS else ""
-    if diff == 0:
-        return f"{label} is the same with {name_b} as with {name_a} ({_num(mean_a, unit)}{pct})."
-    up, down = _DIRECTION_WORDS.get(metric, ("higher", "lower"))
-    word = up if diff > 0 else down
-    if not (math.isfinite(lo) and math.isfinite(hi)):
-        ci = "no interval: too few runs"
-    elif lo > 0 or hi < 0:  # the interval is on one side: say it in the direction of the change
-        a_, b_ = sorted((abs(lo), abs(hi)))
-        ci = f"{level:.0%} CI {_num(a_, unit)}–{_num(b_, unit)}"
-    else:
-        ci = f"{level:.0%} CI {_num(lo, unit)} to {_num(hi, unit)}, so the direction is uncertain"
-    scale = {"0..1": ", on a 0–1 scale", "0..2": ", on a 0–2 scale"}.get(unit, "")
-    levels = f"{_num(mean_a, unit)}{pct} → {_num(mean_b, unit)}{pct}{scale}"
-    amount = f"{_num(abs(diff), unit)}{_UNIT_WORDS.get(unit, '')}"
-    return f"{label} is {word} by {amount} ({ci}) with {name_b} than with {name_a} ({levels})."
 
 
 @dataclass(frozen=True, eq=False)
@@ -365,14 +221,20 @@ class Comparison:
 
     @property
     def names(self) -> tuple[str, str]:
-        """The two scenarios' names (``"A"``/``"B"`` if they have the same name)."""
-        na, nb = self.a.scenario.name, self.b.scenario.name
+        """The two scenarios' names as people read them (:func:`~partnersim.analysis.reading.display_name`;
+        ``"A (name)"``/``"B (name)"`` if they have the same name)."""
+        na, nb = (_reading.display_name(e.scenario.name) for e in (self.a, self.b))
         return (na, nb) if na != nb else (f"A ({na})", f"B ({nb})")
 
     @property
     def partners(self) -> tuple[str, str]:
         """The partners' names, when both scenarios agree on them."""
         return _partner_names(self.a.scenario, self.b.scenario)
+
+    @property
+    def currency(self) -> str:
+        """The currency money is shown in, when both scenarios name the same one (else ``""``)."""
+        return _reading.currency_of(self.a.scenario, self.b.scenario)
 
     def significant(self, metrics: Sequence[str] | None = None) -> pd.DataFrame:
         """The rows with a significant difference (Holm-adjusted), largest effect first."""
@@ -381,11 +243,30 @@ class Comparison:
             t = t[t["metric"].isin(list(metrics))]
         return t.reindex(t["effect_size"].abs().sort_values(ascending=False, na_position="first").index)
 
-    def reading(self, metrics: Sequence[str] | None = None) -> list[str]:
-        """Plain-language sentences for the significant differences, largest effect first."""
+    def reading(self, metrics: Sequence[str] | None = None, limit: int | None = None) -> list[str]:
+        """The significant differences in words, ranked by what matters to a partnership.
+
+        Survival, joint revenue, each partner's fairness, trust and conflicts come first
+        (:data:`partnersim.analysis.reading.PRIORITY`); costs are in :meth:`costs`. This is
+        what ``partnersim compare``, the report and the apps print. ``metrics`` gives other
+        metrics, in that order.
+        """
+        return _reading.findings(self, metrics, limit)
+
+    def bottom_line(self) -> list[str]:
+        """Two or three sentences: survival, joint revenue, each partner's fairness, conflicts, on balance."""
+        return _reading.bottom_line(self)
+
+    def costs(self) -> list[str]:
+        """What the change costs (or saves) in meeting hours and money, in the partners' names."""
+        return _reading.cost_sentences(self)
+
+    def __repr__(self) -> str:
         na, nb = self.names
-        return [describe_difference(r, na, nb, self.partners, self.level)
-                for _, r in self.significant(metrics).iterrows()]
+        sig = int(self.table["significant"].sum())
+        return (f"<Comparison A={na!r} B={nb!r}: {self.a.reps} {'paired ' if self.paired else ''}replications, "
+                f"seed {self.a.seed}; {sig} of {len(self.table)} metrics differ significantly; "
+                ".reading(), .bottom_line(), .costs(), .table>")
 
     def to_csv(self, path: str | Path) -> Path:
         """Write the table (``comparison.csv``): the contract columns first."""
@@ -451,4 +332,9 @@ def compare(a: Scenario | str | Path, b: Scenario | str | Path, reps: int = 100,
     seed = int(seed)
     ens_a, ens_b = run_ensembles([(sa, seed), (sb, seed if paired else seed + 1)], reps, workers, progress)
     fn = paired_differences if paired else independent_differences
-    return Comparison(ens_a, ens_b, fn(ens_a.runs, ens_b.runs, metrics, level, alpha), paired, level, alpha)
+    names = list(metrics or METRIC_NAMES)
+    if metrics is None or "days_together" in names:  # exit_day read with the runs that did not end
+        names = [m for m in names if m != "days_together"] + ["days_together"]
+    runs_a = ens_a.runs.assign(days_together=_reading.days_together(ens_a.runs, sa.horizon_days))
+    runs_b = ens_b.runs.assign(days_together=_reading.days_together(ens_b.runs, sb.horizon_days))
+    return Comparison(ens_a, ens_b, fn(runs_a, runs_b, names, level, alpha), paired, level, alpha)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -13,7 +14,10 @@ from partnersim.cli.output import check_out_file, keep_or_rescue
 from partnersim.cli.run_cmd import out_dir
 from partnersim.scenario import load_scenario
 
-__all__ = ["add_parser", "format_comparison"]
+if TYPE_CHECKING:  # pragma: no cover
+    from partnersim.analysis.compare import Comparison
+
+__all__ = ["add_parser", "format_comparison", "format_main"]
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -21,9 +25,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "compare", help="paired comparison of two scenarios on common random numbers",
         description="Run A and B on the same seeds and random streams (replication i of each shares them), "
-        "print the paired differences B - A per metric with 95% intervals and p-values, and write "
-        "comparison.csv (columns metric, mean_a, mean_b, diff, ci_low, ci_high, p_value, then effect_size, "
-        "n, p_holm, significant, unit). With --out, also the figures.",
+        "print the bottom line, what the change costs, the main outcomes (B - A, in their units, with the range "
+        "the difference likely lies in: a 95% interval) and the findings ranked by what matters. With --out, "
+        "write comparison.csv (columns metric, mean_a, mean_b, diff, ci_low, ci_high, p_value, then effect_size, "
+        "n, p_holm, significant, unit; one row per metric) and the figures; without it, nothing is written.",
     )
     p.add_argument("a", metavar="A", help="scenario A, the current structure (TOML file or bundled name)")
     p.add_argument("b", metavar="B", help="scenario B, the proposal (TOML file or bundled name)")
@@ -32,18 +37,17 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--workers", type=positive_int, default=None, metavar="K",
                    help="worker processes (default: every core; 1 runs in this process)")
     p.add_argument("--out", type=Path, default=None, metavar="DIR",
-                   help="folder for comparison.csv and the figures (default: comparison.csv here, no figures)")
+                   help="folder for comparison.csv and the figures (default: no files written)")
+    p.add_argument("--all", action="store_true", dest="show_all",
+                   help="print every metric by its comparison.csv name, with p-values and effect sizes")
     add_progress_flag(p)
     p.set_defaults(func=main)
 
 
 def _f(x: float) -> str:
-    if not math.isfinite(x):
-        return "-"
-    ax = abs(x)
-    if ax >= 1e4:
-        return f"{x:,.0f}"
-    return f"{x:.4g}"
+    from partnersim.analysis.reading import format_number
+
+    return format_number(x) if math.isfinite(x) else "-"
 
 
 def _pv(p: float) -> str:
@@ -53,43 +57,95 @@ def _pv(p: float) -> str:
 
 
 def format_comparison(table: pd.DataFrame) -> str:
-    """A plain-text comparison table; ``*`` marks significant rows (Holm-adjusted)."""
-    head = (f"{'metric':<31} {'mean_a':>11} {'mean_b':>11} {'diff':>11} {'ci_low':>11} {'ci_high':>11} "
-            f"{'p_value':>8} {'d_z':>7}")
+    """Every metric as a plain-text table (comparison.csv's names and units); ``*`` marks significant
+    rows (Holm-adjusted). Numbers are formatted alike: thousands separated, about three digits."""
+    head = (f" {'metric':<30} {'unit':<12} {'mean_a':>11} {'mean_b':>11} {'diff':>11} {'ci_low':>11} "
+            f"{'ci_high':>11} {'p_value':>8} {'d_z':>7}")
     lines = [head]
     for r in table.itertuples():
         mark = "*" if r.significant else " "
-        lines.append(f"{mark}{r.metric:<30} {_f(r.mean_a):>11} {_f(r.mean_b):>11} {_f(r.diff):>11} "
+        lines.append(f"{mark}{r.metric:<30} {r.unit:<12} {_f(r.mean_a):>11} {_f(r.mean_b):>11} {_f(r.diff):>11} "
                      f"{_f(r.ci_low):>11} {_f(r.ci_high):>11} {_pv(r.p_value):>8} {_f(r.effect_size):>7}")
     return "\n".join(lines)
 
 
+def format_main(c: Comparison) -> str:
+    """The main outcomes for people: A, B, the change B - A in its unit and the range it likely lies in."""
+    from partnersim.analysis.compare import MAIN_METRICS
+    from partnersim.analysis.reading import format_change, format_change_range, format_value, short_label
+
+    t = c.table.set_index("metric")
+    cur = c.currency
+    rows = []
+    for m in MAIN_METRICS:
+        if m not in t.index:
+            continue
+        r = t.loc[m]
+        unit = str(r["unit"])
+        same = float(r["ci_low"]) == float(r["ci_high"])
+        rng = "the same in every pair" if same and math.isfinite(float(r["diff"])) else (
+            format_change_range(float(r["ci_low"]), float(r["ci_high"]), unit, cur))
+        rows.append(("*" if bool(r["significant"]) else " ", short_label(m, c.partners),
+                     format_value(float(r["mean_a"]), unit, cur), format_value(float(r["mean_b"]), unit, cur),
+                     format_change(float(r["diff"]), unit, cur, short=True), rng))
+    w = [max(len(row[k]) for row in rows) for k in range(6)]
+    w[2], w[3], w[4] = max(w[2], 7), max(w[3], 7), max(w[4], 9)
+    lines = [f"  {'':<{w[1]}}  {'A':>{w[2]}}  {'B':>{w[3]}}  {'B - A':>{w[4]}}  likely B - A"]
+    lines += [f"{s} {n:<{w[1]}}  {a:>{w[2]}}  {b:>{w[3]}}  {d:>{w[4]}}  {g}".rstrip() for s, n, a, b, d, g in rows]
+    return "\n".join(lines)
+
+
 def main(args: argparse.Namespace) -> int:
-    """Compare, print, write comparison.csv (and figures with --out)."""
-    from partnersim.analysis.compare import MAIN_METRICS, compare
+    """Compare; print the bottom line, the costs, the main outcomes and the findings; write files with --out."""
+    import shlex
+    import textwrap
+
+    from partnersim.analysis.compare import compare
 
     a, b = load_scenario(args.a), load_scenario(args.b)
     out = out_dir(args.out)  # checked (and made) before any run
-    csv_path = check_out_file((out or Path(".")) / "comparison.csv")
+    if out is not None:
+        check_out_file(out / "comparison.csv")
     warn_implausible("compare", args.a, a)
     warn_implausible("compare", args.b, b)
     c = compare(a, b, reps=args.reps, seed=args.seed, workers=args.workers, progress=args.progress)
     na, nb = c.names
-    print(f"A: {na}  vs  B: {nb}: {args.reps} paired replications, seed {args.seed}; diff = B - A, "
-          f"95% interval, paired t-test; * significant after Holm correction (alpha {c.alpha:g})")
-    print(format_comparison(c.table))
-    reading = c.reading(MAIN_METRICS)
-    if reading:
-        print("\nSignificant differences in the main metrics, largest effect first:")
-        for s in reading:
-            print(f"- {s}")
-    def write() -> None:
-        written = [c.to_csv(csv_path)]
-        if out is not None:
+
+    def para(title: str, sentences: list[str]) -> None:
+        print(title)
+        for s_ in sentences:
+            print(textwrap.fill(s_, 100, initial_indent="- ", subsequent_indent="  "))
+        print()
+
+    print(f"A: {na}  vs  B: {nb}: {args.reps} paired runs (seed {args.seed}), each pair on the same random events\n")
+    para("In short:", c.bottom_line())
+    para("What the change costs:", c.costs())
+    if args.show_all:
+        print(f"Every metric (diff = B - A, 95% interval, paired t-test; * significant after a Holm correction, "
+              f"alpha {c.alpha:g}):")
+        print(format_comparison(c.table))
+    else:
+        print("The main outcomes (* a clear difference: significant after correcting for testing every metric):")
+        print(format_main(c))
+    print()
+    para("What changes, most important first:", c.reading() or ["No clear difference in the outcomes that matter."])
+    if out is not None:
+        def write() -> None:
             from partnersim.plots.ensemble import save_figures
 
-            written += save_figures(c, out)
-        print(f"\nwrote {', '.join(str(p) for p in written)}")
+            written = [c.to_csv(out / "comparison.csv"), *save_figures(c, out)]
+            print(f"wrote {', '.join(str(p) for p in written)}\n")
 
-    keep_or_rescue(write, c.to_csv, ".csv", "the comparison table")
+        keep_or_rescue(write, c.to_csv, ".csv", "the comparison table")
+    qa, qb = shlex.quote(args.a), shlex.quote(args.b)
+    steps = []
+    if out is None:
+        steps.append(("the table and figures as files", f"partnersim compare {qa} {qb} --out out/compare"))
+    steps += [("a page to send to a client",
+               f"partnersim report {qa} --compare {qb} --out {shlex.quote(str(out or 'out/compare'))}/report.html")]
+    if not args.show_all:
+        steps.append(("every metric, with p-values", f"partnersim compare {qa} {qb} --all"))
+    print("Next:")
+    for why, cmd in steps:
+        print(f"  {why}:\n    {cmd}")
     return 0

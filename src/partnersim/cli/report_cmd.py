@@ -44,7 +44,8 @@ def main(args: argparse.Namespace) -> int:
         if sc is not None:
             warn_implausible("report", source, sc)
     cmd = ["partnersim", "report", args.scenario, *(["--compare", args.compare] if args.compare else []),
-           "--reps", str(args.reps), "--seed", str(args.seed), "--out", str(out)]
+           "--reps", str(args.reps), "--seed", str(args.seed), "--out", str(out),
+           *(["--title", args.title] if args.title else [])]
     page = build_report(a, b, reps=args.reps, seed=args.seed, workers=args.workers, title=args.title,
                         command=shlex.join(cmd), progress=args.progress)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import textwrap
 from pathlib import Path
 
 import pandas as pd
@@ -15,7 +16,14 @@ from partnersim.model import METRICS
 from partnersim.run.ensemble import run_ensemble
 from partnersim.scenario import load_scenario
 
-__all__ = ["add_parser", "format_summary", "out_dir"]
+__all__ = ["RUN_METRICS", "add_parser", "format_main", "format_summary", "next_steps", "out_dir"]
+
+#: The rows of ``partnersim run``'s main table, in the order of what matters (``--all``: every metric).
+RUN_METRICS: tuple[str, ...] = (
+    "survived", "days_together", "joint_revenue", "revenue_growth_a", "revenue_growth_b", "final_trust",
+    "fairness_a", "fairness_b", "conflicts_raised", "escalations", "mean_resolution_days", "mean_decision_days",
+    "final_alignment", "customer_satisfaction", "team_satisfaction", "initiatives_completed", "meeting_hours",
+)
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -33,6 +41,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--workers", type=positive_int, default=None, metavar="K",
                    help="worker processes (default: every core; 1 runs in this process)")
     p.add_argument("--out", type=Path, default=None, metavar="DIR", help="folder for the output files")
+    p.add_argument("--all", action="store_true", dest="show_all",
+                   help="print every metric by its summary.csv column name, with its unit (default: the main ones "
+                   "in words)")
     add_progress_flag(p)
     p.set_defaults(func=main)
 
@@ -43,21 +54,55 @@ def out_dir(path: Path | None, option: str = "--out") -> Path | None:
 
 
 def _fmt(x: float) -> str:
-    if not math.isfinite(x):
-        return "-"
-    if abs(x) >= 1000:
-        return f"{x:,.0f}"
-    return f"{x:.3g}" if abs(x) < 10 else f"{x:.1f}"
+    from partnersim.analysis.units import format_number
+
+    return format_number(x) if math.isfinite(x) else "-"
 
 
 def format_summary(table: pd.DataFrame) -> str:
-    """A plain-text table: metric, unit, mean, 95% interval (clipped to the metric's range)."""
+    """A plain-text table of every metric: column name, unit, mean, 95% interval (clipped to its range)."""
     lines = [f"{'metric':<32} {'unit':<14} {'mean':>12}   95% interval"]
     for r in table.itertuples():
         unit = METRICS.get(r.metric, ("", ""))[0]
         ci = f"[{_fmt(r.ci_low)}, {_fmt(r.ci_high)}]" if math.isfinite(r.ci_low) else ""
         lines.append(f"{r.metric:<32} {unit:<14} {_fmt(r.mean):>12}   {ci}")
     return "\n".join(lines)
+
+
+def format_main(table: pd.DataFrame, partners: tuple[str, str], currency: str = "",
+                horizon_days: float | None = None) -> str:
+    """The main metrics for people: plain names with the partners' names, averages in human units
+    (%, currency, days, scores out of 100) and the range the average likely lies in (95% interval)."""
+    from partnersim.analysis.reading import format_range, format_value, metric_unit, short_label
+
+    rows = []
+    for r in table.itertuples():
+        unit = metric_unit(r.metric)
+        label = short_label(r.metric, partners)
+        if r.metric == "days_together" and horizon_days:
+            label = f"Days together (average, of {horizon_days:,.0f})"
+        ci = format_range(r.ci_low, r.ci_high, unit, currency) if r.ci_low != r.ci_high else ""
+        rows.append((label, format_value(r.mean, unit, currency), ci))
+    w = max(len(a) for a, _, _ in rows)
+    v = max(12, *(len(b) for _, b, _ in rows))
+    lines = [f"{'':<{w}}  {'average':>{v}}   likely between"]
+    lines += [f"{a:<{w}}  {b:>{v}}   {c}".rstrip() for a, b, c in rows]
+    return "\n".join(lines)
+
+
+def next_steps(scenario: str, out: Path | None) -> list[str]:
+    """The next useful commands after a run, as lines to print."""
+    import shlex
+
+    s = shlex.quote(scenario)
+    folder = shlex.quote(str(out)) if out is not None else "out/run"
+    steps = []
+    if out is None:
+        steps.append(("the files (summary.csv, one row per run; figures)", f"partnersim run {s} --out {folder}"))
+    steps += [("a page to send to a client", f"partnersim report {s} --out {folder}/report.html"),
+              ("what a change does (same random events)", f"partnersim compare {s} OTHER.toml"),
+              ("every metric by its summary.csv name", f"partnersim run {s} --all")]
+    return ["Next:"] + [f"  {why}:\n    {c}" for why, c in steps]
 
 
 def _write(out: Path, ens, sc) -> None:  # noqa: ANN001 - an Ensemble and its Scenario
@@ -77,7 +122,7 @@ def _write(out: Path, ens, sc) -> None:  # noqa: ANN001 - an Ensemble and its Sc
     figures = save_figures(ens, out)
     names = ", ".join(p.name for p in [out / "summary.csv", out / "timeseries.parquet",
                                        out / "ensemble.parquet", *figures])
-    print(f"wrote {names} to {out}")
+    print(f"\nwrote {names} to {out}")
 
 
 def main(args: argparse.Namespace) -> int:
@@ -86,11 +131,30 @@ def main(args: argparse.Namespace) -> int:
     out = out_dir(args.out)  # before any run: an unwritable --out is exit 2 now, not after the last run
     warn_implausible("run", args.scenario, sc)
     ens = run_ensemble(sc, reps=args.reps, seed=args.seed, workers=args.workers, progress=args.progress)
+    from partnersim.analysis.reading import (
+        currency_of,
+        days_together,
+        display_name,
+        ensemble_headline,
+        months_text,
+        partner_names,
+    )
+    from partnersim.analysis.stats import summary_table
+
     table = ens.summary()
-    print(f"{sc.name}: {args.reps} replications, seed {args.seed}, {sc.horizon_days:g} days; "
-          f"survival {ens.runs['survived'].mean():.0%}")
-    print(format_summary(table))
+    print(f"{display_name(sc.name)}: {args.reps} simulated runs, seed {args.seed}, "
+          f"{months_text(sc.horizon_days)} ({sc.horizon_days:,.0f} days)\n")
+    print(textwrap.fill("In short: " + " ".join(ensemble_headline(ens)), 100) + "\n")
+    if args.show_all:
+        print(format_summary(table))
+    else:
+        runs = ens.runs.assign(days_together=days_together(ens.runs, sc.horizon_days))
+        main_table = summary_table(runs, list(RUN_METRICS))
+        print(format_main(main_table, partner_names(sc), currency_of(sc), sc.horizon_days))
+        print(f"\n{len(table)} metrics in all: --all prints them, summary.csv (with --out) has one row per run.")
     if out is not None:
         keep_or_rescue(lambda: _write(out, ens, sc), ens.save, ".parquet",
                        "the ensemble (read it with partnersim.Ensemble.load)")
+    print()
+    print("\n".join(next_steps(args.scenario, out)))
     return 0

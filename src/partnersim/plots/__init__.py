@@ -11,7 +11,7 @@ Examples
 >>> from partnersim.plots import plot_bands
 >>> ens = run_ensemble(with_changes(load_scenario("baseline"), {"horizon_days": 180}), reps=4, seed=1, workers=1)
 >>> plot_bands(ens, "trust").get_ylabel()
-'Trust between the partners (scale 0–1)'
+'Trust between the partners (out of 100)'
 """
 
 from partnersim.plots import ensemble as _ensemble

@@ -24,6 +24,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
 from partnersim.analysis.compare import MAIN_METRICS, Comparison, _partner_names, format_number, metric_label
+from partnersim.analysis.reading import short_label
 from partnersim.model import COLUMN_UNITS, METRICS
 from partnersim.run.ensemble import Ensemble
 
@@ -94,10 +95,18 @@ def unit_text(unit: str) -> str:
     Examples
     --------
     >>> unit_text("0..1"), unit_text("currency/year"), unit_text("count")
-    ('scale 0–1', 'currency per year', 'count')
+    ('out of 100', 'money per year', 'count')
     """
-    return {"0..1": "scale 0–1", "0..2": "scale 0–2", "0/1": "share", "1/year": "per year",
-            "currency/year": "currency per year", "fraction": "fraction"}.get(unit, unit)
+    return {"0..1": "out of 100", "0..2": "stage 0 to 2", "0/1": "%", "1/year": "% a year",
+            "currency/year": "money per year", "currency": "money", "fraction": "%"}.get(unit, unit)
+
+
+def _score_axis(axis: Any, unit: str) -> None:
+    """0-1 scores read as 0-100 and shares as %, with a little room above 1 so that a line on 1 shows."""
+    if unit == "0..1":
+        axis.set_major_formatter(lambda v, _pos: f"{100 * v:.0f}")
+    elif unit in ("0/1", "fraction"):
+        axis.set_major_formatter(lambda v, _pos: f"{100 * v:.0f}%")
 
 
 def column_label(column: str, partners: tuple[str, str] | None = None) -> str:
@@ -213,9 +222,15 @@ def plot_bands(ensembles: EnsembleLike, column: str = "trust", ax: Axes | None =
     label = column_label(column, None if partners == ("partner A", "partner B") else partners)
     unit = COLUMN_UNITS.get(column, ("", ""))[0]
     ax.set_title(label)
-    ax.set_ylabel(f"{label} ({unit_text(unit)})" if unit else label)
+    from partnersim.analysis.reading import currency_of
+
+    cur = currency_of(*(e.scenario for _, e in items)) if unit.startswith("currency") else ""
+    shown = unit_text(unit).replace("money", cur, 1) if cur else unit_text(unit)
+    ax.set_ylabel(f"{label} ({shown})" if unit else label)
     if unit in ("0..1", "0/1"):
-        ax.set_ylim(0, 1)
+        ax.set_ylim(-0.02, 1.04)  # a median on 0 or 1 (fairness often sits on 1) stays visible
+        ax.set_yticks([0, 0.25, 0.5, 0.75, 1.0])
+        _score_axis(ax.yaxis, unit)
     _month_axis(ax, horizon)
     if unit.startswith("currency"):
         ax.yaxis.set_major_formatter(_compact)
@@ -283,7 +298,7 @@ def plot_forest(comparison: Comparison, metrics: Sequence[str] | None = MAIN_MET
         base = abs(float(r["mean_a"]))
         sig = bool(r["significant"])
         color = "#08306b" if sig else "0.55"
-        text = _diff_text(r)
+        text = _diff_text(r, comparison.currency)
         if not (base > 1e-12 and math.isfinite(float(r["diff"]))):
             ax.annotate(f"  {text}", (1.0, y), xycoords=("axes fraction", "data"), va="center", fontsize="small",
                         color=color)
@@ -300,7 +315,7 @@ def plot_forest(comparison: Comparison, metrics: Sequence[str] | None = MAIN_MET
         ax.annotate(f"  {text}", (1.0, y), xycoords=("axes fraction", "data"), va="center", fontsize="small",
                     color=color)
     ax.axvline(0, color="0.2", lw=1)
-    ax.set_yticks(ys, [metric_label(m, partners, capitalize=True) for m in names])
+    ax.set_yticks(ys, [short_label(m, partners) for m in names])
     ax.set_ylim(-0.7, len(names) + 0.9)  # the top row is left free for the legend
     if lows:
         span = max(max(highs) - min(lows), 1.0)
@@ -312,23 +327,23 @@ def plot_forest(comparison: Comparison, metrics: Sequence[str] | None = MAIN_MET
     ax.grid(axis="x", alpha=0.3)
     runs = f"{comparison.a.reps} {'paired ' if comparison.paired else ''}runs"
     ax.legend(handles=[
-        Line2D([], [], marker="o", color="#08306b", lw=2, label=f"significant (adjusted p < {comparison.alpha:g})"),
-        Line2D([], [], marker="o", color="0.55", mfc="white", lw=2, label="not significant"),
-    ], title=f"mean difference, {comparison.level:.0%} interval ({runs})", fontsize="small",
+        Line2D([], [], marker="o", color="#08306b", lw=2, label="a clear difference"),
+        Line2D([], [], marker="o", color="0.55", mfc="white", lw=2, label="no clear difference"),
+    ], title=f"average change, and the range it likely lies in ({runs})", fontsize="small",
         title_fontsize="small", ncols=2, loc="upper center", frameon=False)
     return ax
 
 
-def _diff_text(r: pd.Series) -> str:
+def _diff_text(r: pd.Series, currency: str = "") -> str:
+    """The change and its interval in the metric's unit: ``+37 pts [+36 to +38 pts]``, ``+EUR 79,292 [...]``."""
+    from partnersim.analysis.reading import format_change, format_change_range
+
     unit = str(r.get("unit", ""))
     d, lo, hi = float(r["diff"]), float(r["ci_low"]), float(r["ci_high"])
     if not math.isfinite(d):
         return "n/a"
-    scale, suffix = (100.0, " pts") if unit in ("0/1", "fraction", "1/year") else (1.0, "")
-    unit_word = {"days": " days", "hours": " h", "staff hours": " staff h"}.get(unit, "")
-    sign = "+" if d > 0 else ""
-    ci = f" [{format_number(scale * lo)}, {format_number(scale * hi)}]" if math.isfinite(lo) else ""
-    return f"{sign}{format_number(scale * d)}{suffix}{unit_word}{ci}"
+    rng = format_change_range(lo, hi, unit, currency) if math.isfinite(lo) and lo != hi else ""
+    return f"{format_change(d, unit, currency, short=True)}" + (f"  [{rng}]" if rng else "")
 
 
 def plot_distribution(ensembles: EnsembleLike, metric: str, ax: Axes | None = None, *,
@@ -345,6 +360,13 @@ def plot_distribution(ensembles: EnsembleLike, metric: str, ax: Axes | None = No
         integer = unit in ("count", "0/1") and np.all(pooled == np.round(pooled))
         if integer and hi - lo <= 60:
             bins = np.arange(lo - 0.5, hi + 1.5)
+        elif unit == "0..1":  # scores stay within 0-1: bins of 0.025 between the values, never past 1
+            step = 0.025
+            left = max(0.0, math.floor(lo / step) * step)
+            right = min(1.0, max(math.ceil(hi / step) * step, left + step))
+            bins = np.linspace(left, right, max(2, round((right - left) / step)) + 1)
+            ax.set_xlim(left - step / 2, right + step / 2)
+            _score_axis(ax.xaxis, unit)
         else:
             bins = np.histogram_bin_edges(pooled, bins=min(30, max(8, int(np.sqrt(pooled.size)))))
         for (name, _), v, color in zip(items, values, COLORS * 4, strict=False):

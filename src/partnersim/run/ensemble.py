@@ -90,6 +90,14 @@ class Ensemble:
         """Number of replications."""
         return len(self.runs)
 
+    def __repr__(self) -> str:
+        survived = self.runs["survived"].mean() if "survived" in self.runs and len(self.runs) else float("nan")
+        revenue = self.runs["joint_revenue"].mean() if "joint_revenue" in self.runs and len(self.runs) else float("nan")
+        weeks = self.series.shape[1] if self.series.ndim == 3 else 0
+        return (f"<Ensemble {self.scenario.name!r}: reps={self.reps}, seed={self.seed}, "
+                f"{self.scenario.horizon_days:g} days, {weeks} weeks of series; survival {survived:.0%}, "
+                f"mean joint revenue {revenue:,.0f}; .summary(), .bands(), .survival(), .runs>")
+
     @property
     def name(self) -> str:
         """The scenario's name."""

@@ -19,6 +19,9 @@ from pydantic.fields import FieldInfo
 __all__ = [
     "Partner",
     "Meeting",
+    "WeeklyMeeting",
+    "MonthlyMeeting",
+    "QuarterlyMeeting",
     "Cadence",
     "ConflictProcedure",
     "Review",
@@ -110,7 +113,7 @@ class Partner(_Section):
 
 
 class Meeting(_Section):
-    """One meeting cadence."""
+    """One meeting cadence (the generic shape; each cadence has its own defaults below)."""
 
     enabled: bool = Field(True, description="Whether this cadence is held at all.")
     interval_days: float = P(7.0, "days", "Time between meetings.", ge=1, le=730)
@@ -118,20 +121,43 @@ class Meeting(_Section):
     attendees: int = P(2, "people per partner", "Staff each partner sends.", ge=1, le=50)
 
 
-class Cadence(_Section):
-    """The agreement's meeting cadences (seed 000: weekly, monthly, quarterly)."""
+class WeeklyMeeting(Meeting):
+    """Operational check-ins: short, frequent, about status and milestones."""
 
-    weekly: Meeting = Field(
-        Meeting(enabled=False, interval_days=7, duration_hours=1.0, attendees=2),
-        description="Operational check-ins.",
-    )
-    monthly: Meeting = Field(
-        Meeting(enabled=True, interval_days=30, duration_hours=2.0, attendees=2),
-        description="Strategic reviews.",
-    )
-    quarterly: Meeting = Field(
-        Meeting(enabled=False, interval_days=91, duration_hours=4.0, attendees=3),
-        description="Deep dives on the partnership itself.",
+    interval_days: float = P(7.0, "days", "Time between check-ins.", ge=1, le=730)
+    duration_hours: float = P(1.0, "hours", "Length of one check-in.", gt=0, le=24)
+    attendees: int = P(2, "people per partner", "Staff each partner sends.", ge=1, le=50)
+
+
+class MonthlyMeeting(Meeting):
+    """Strategic reviews."""
+
+    interval_days: float = P(30.0, "days", "Time between strategic reviews.", ge=1, le=730)
+    duration_hours: float = P(2.0, "hours", "Length of one strategic review.", gt=0, le=24)
+    attendees: int = P(2, "people per partner", "Staff each partner sends.", ge=1, le=50)
+
+
+class QuarterlyMeeting(Meeting):
+    """Deep dives on the partnership itself."""
+
+    interval_days: float = P(91.0, "days", "Time between deep dives.", ge=1, le=730)
+    duration_hours: float = P(4.0, "hours", "Length of one deep dive.", gt=0, le=24)
+    attendees: int = P(3, "people per partner", "Staff each partner sends.", ge=1, le=50)
+
+
+class Cadence(_Section):
+    """The agreement's meeting cadences (seed 000: weekly, monthly, quarterly).
+
+    Each cadence has its own defaults (interval, duration, attendees), whichever way it is
+    switched on: a table ``[agreement.cadence.quarterly]`` with only ``enabled = true`` is a
+    91-day, 4-hour deep dive, not a weekly hour. A cadence table that is given is on unless it
+    says ``enabled = false``; a cadence not mentioned keeps the defaults below (monthly on).
+    """
+
+    weekly: WeeklyMeeting = Field(WeeklyMeeting(enabled=False), description="Operational check-ins.")
+    monthly: MonthlyMeeting = Field(MonthlyMeeting(enabled=True), description="Strategic reviews.")
+    quarterly: QuarterlyMeeting = Field(
+        QuarterlyMeeting(enabled=False), description="Deep dives on the partnership itself."
     )
     rotate_times: bool = Field(
         False, description="Rotate meeting times so that out-of-hours meetings alternate between partners."
@@ -338,6 +364,8 @@ class Scenario(_Section):
 
     name: str = Field("unnamed", description="Short name of the scenario.", max_length=200)
     description: str = Field("", description="What question this scenario answers.", max_length=5000)
+    currency: str = Field("", max_length=8, description="Currency that money amounts are shown in (say 'EUR', "
+                          "'$'); shown as plain numbers when empty. Display only: no model input.")
     horizon_days: float = P(1095.0, "days", "Simulated time.", ge=7, le=3650)  # 10 years: bounds a run's time
     partner_a: Partner = Field(Partner(name="A"), description="Partner A.")
     partner_b: Partner = Field(Partner(name="B"), description="Partner B.")

@@ -357,6 +357,9 @@ STYLE = """
 .ps-workshop h3 { font-size: 22px; margin: 14px 0 4px 0; }
 .ps-workshop .ps-table { font-size: 18px; }
 .ps-workshop .ps-reading { font-size: 20px; }
+.ps-workshop .ps-reading ul { margin: 4px 0; padding-left: 1.2em; }
+.ps-workshop .ps-lever-rhythm select, .ps-workshop .ps-lever-funding select { font-size: 16px !important; }
+.ps-loading { display: none !important; }
 .ps-large .widget-label, .ps-large label, .ps-large select, .ps-large input,
 .ps-large .widget-readout, .ps-large button { font-size: 19px !important; }
 .ps-large select { height: 38px !important; }

@@ -132,7 +132,7 @@ class CompareApp(App):
     def _job(self, gen: int) -> None:
         import matplotlib.figure
 
-        from partnersim.analysis.compare import MAIN_METRICS, compare
+        from partnersim.analysis.compare import compare
         from partnersim.plots import plot_forest
 
         t0 = time.perf_counter()
@@ -140,7 +140,9 @@ class CompareApp(App):
         comp = compare(sa, sb, self.reps, self.seed, self.workers, progress=False)
         if not self.debouncer.is_current(gen):
             return
-        sentences = comp.reading(MAIN_METRICS)[:READING_LIMIT]
+        # the command line's words: the bottom line, then the findings by what matters, then the cost
+        sentences = comp.bottom_line()[:1] + comp.reading(limit=READING_LIMIT) + [
+            c for c in comp.costs() if not c.startswith("The change costs no")]
         fig = matplotlib.figure.Figure(figsize=(12.0, 7.5), dpi=80)
         fig.subplots_adjust(left=0.3, right=0.78, top=0.94, bottom=0.08)  # room for the annotations on the right
         plot_forest(comp, ax=fig.subplots())
@@ -150,7 +152,7 @@ class CompareApp(App):
         if not self.debouncer.is_current(gen):
             return
         self.comparison = comp
-        self.reading.value = reading_html(sentences, empty=f"With {comp.a.reps} paired runs, no significant "
+        self.reading.value = reading_html(sentences, empty=f"With {comp.a.reps} paired runs, no clear "
                                           "difference between A and B.")
         self.forest.value = forest
         self.bands.value = bands

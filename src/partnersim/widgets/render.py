@@ -26,6 +26,7 @@ __all__ = [
     "SUMMARY_METRICS",
     "bands_figure",
     "figure_png",
+    "figure_svg",
     "fmt",
     "pair_summary_html",
     "reading_html",
@@ -41,30 +42,29 @@ SUMMARY_METRICS: tuple[str, ...] = ("survived", "final_trust", "final_alignment"
                                     "mean_resolution_days", "mean_decision_days", "min_fairness", "meeting_hours")
 
 _TITLES = {"trust": "Trust", "alignment": "Alignment", "joint_revenue_rate": "Joint revenue per year",
+           "joint_revenue_cum": "Joint revenue\nso far",
            "revenue_a": "Revenue of A", "revenue_b": "Revenue of B"}
 _LABELS = {
     "survived": "Partnership survives", "final_trust": "Trust at the end", "final_alignment": "Alignment at the end",
-    "joint_revenue": "Joint revenue (total)", "escalations": "Escalated conflicts",
+    "joint_revenue": "Joint revenue (total over the period)", "escalations": "Escalated conflicts",
     "mean_resolution_days": "Days to resolve a conflict", "mean_decision_days": "Days to decide",
     "min_fairness": "Fairness (less happy partner)", "meeting_hours": "Meeting hours (staff)",
 }
 
 
-def fmt(x: float, unit: str = "") -> str:
-    """A number for people: percentages for 0/1 metrics, thousands separated, about three digits.
+def fmt(x: float, unit: str = "", currency: str = "") -> str:
+    """A number for people, in its unit (:func:`partnersim.analysis.reading.format_value`).
 
     Examples
     --------
-    >>> fmt(0.934, "0/1"), fmt(123456.7), fmt(0.4567), fmt(float("nan"))
-    ('93%', '123,457', '0.457', 'n/a')
+    >>> fmt(0.934, "0/1"), fmt(123456.7), fmt(0.4567, "0..1"), fmt(float("nan"))
+    ('93.4%', '123,457', '46/100', 'n/a')
     """
-    from partnersim.analysis.compare import format_number
+    from partnersim.analysis.reading import format_value
 
-    if x is None or not math.isfinite(float(x)):
+    if x is None:
         return "n/a"
-    if unit == "0/1":
-        return f"{100 * float(x):.0f}%"
-    return format_number(float(x))
+    return format_value(float(x), unit, currency)
 
 
 def _short_label(column: str) -> str:
@@ -154,9 +154,22 @@ def figure_png(fig: Figure) -> bytes:
     return buf.getvalue()
 
 
+def figure_svg(fig: Figure) -> bytes:
+    """The figure as SVG bytes: crisp at any screen size (no stretched bitmap); as fast to draw as a PNG."""
+    import matplotlib
+
+    buf = io.BytesIO()
+    with matplotlib.rc_context({"svg.fonttype": "none"}):  # text as text: smaller, and the browser's font
+        fig.savefig(buf, format="svg")
+    return buf.getvalue()
+
+
 def summary_rows(ens: Ensemble, metrics: Sequence[str] = SUMMARY_METRICS) -> list[dict[str, object]]:
     """Label, mean and 95% interval of each metric, formatted (survival from the Kaplan-Meier curve)."""
+    from partnersim.analysis.reading import currency_of
+
     table = ens.summary(list(metrics)).set_index("metric")
+    cur = currency_of(ens.scenario)
     rows = []
     for m in metrics:
         unit = METRICS.get(m, ("", ""))[0]
@@ -166,9 +179,9 @@ def summary_rows(ens: Ensemble, metrics: Sequence[str] = SUMMARY_METRICS) -> lis
             if not km.empty:
                 last = km.iloc[-1]
                 mean, lo, hi = float(last["survival"]), float(last["ci_low"]), float(last["ci_high"])
-        rows.append({"metric": m, "label": _LABELS.get(m, m.replace("_", " ")), "mean": fmt(mean, unit),
-                     "interval": f"{fmt(lo, unit)} – {fmt(hi, unit)}" if math.isfinite(lo) and math.isfinite(hi)
-                     else "", "value": mean})
+        rows.append({"metric": m, "label": _LABELS.get(m, m.replace("_", " ")), "mean": fmt(mean, unit, cur),
+                     "interval": f"{fmt(lo, unit, cur)} – {fmt(hi, unit, cur)}" if math.isfinite(lo)
+                     and math.isfinite(hi) else "", "value": mean})
     return rows
 
 
@@ -182,7 +195,7 @@ def summary_html(ens: Ensemble, metrics: Sequence[str] = SUMMARY_METRICS, *, css
         f"<td class='ps-ci'>{r['interval']}</td></tr>"
         for r in summary_rows(ens, metrics))
     return (f"<div class='{css_class}' data-reps='{ens.reps}'>{head}<table class='ps-table'>"
-            "<tr><th></th><th>mean</th><th>95% interval</th></tr>"
+            "<tr><th></th><th>average</th><th>likely between</th></tr>"
             f"{body}</table><div class='ps-note'>{ens.reps} simulated runs</div></div>")
 
 
@@ -196,16 +209,16 @@ def reading_html(sentences: Sequence[str], *, empty: str = "No clear difference 
 
 def significant_sentences(table: pd.DataFrame, ens_a: Ensemble, ens_b: Ensemble, names: tuple[str, str],
                           metrics: Sequence[str] | None = None, limit: int = 6) -> list[str]:
-    """The plain-language reading of a paired comparison table: significant differences, largest first."""
-    from partnersim.analysis.compare import Comparison, describe_difference
+    """The plain-language reading of a paired comparison table, in the order of what matters
+    (:func:`partnersim.analysis.reading.findings`, the words of the command line and the report),
+    then what the change costs, when it costs (or saves) anything."""
+    from partnersim.analysis.compare import Comparison
+    from partnersim.analysis.reading import cost_sentences, findings
 
     comp = Comparison(ens_a, ens_b, table)
-    sa, sb = ens_a.scenario, ens_b.scenario
-    pa, pb = sa.partner_a.name, sa.partner_b.name
-    same = (pa, pb) == (sb.partner_a.name, sb.partner_b.name) and pa != pb and (pa, pb) != ("A", "B")
-    partners = (pa, pb) if same else ("partner A", "partner B")
-    return [describe_difference(r, names[0], names[1], partners, comp.level)
-            for _, r in comp.significant(metrics).head(limit).iterrows()]
+    said = findings(comp, metrics, limit, names=names)
+    costs = [c for c in cost_sentences(comp) if not c.startswith("The change costs no")]
+    return said + costs[:1]
 
 
 def pair_summary_html(ens_a: Ensemble, ens_b: Ensemble, names: tuple[str, str] = ("A", "B"),
@@ -224,5 +237,5 @@ def pair_summary_html(ens_a: Ensemble, ens_b: Ensemble, names: tuple[str, str] =
         for a, b in zip(ra, rb, strict=True))
     return (f"<div class='ps-summary ps-pair' data-reps='{ens_b.reps}'><table class='ps-table'>"
             f"<tr><th></th><th>A: {html.escape(names[0])}</th><th>B: {html.escape(names[1])}</th></tr>"
-            f"{body}</table><div class='ps-note'>mean (95% interval) of {ens_b.reps} simulated runs each, "
-            "on the same random events</div></div>")
+            f"{body}</table><div class='ps-note'>the average of {ens_b.reps} simulated runs each, on the same "
+            "random events (in brackets: where the average likely lies)</div></div>")

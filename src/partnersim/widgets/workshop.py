@@ -19,20 +19,26 @@ from partnersim.widgets.base import STYLE, App, EnsembleCache, LeverPanel, make_
 from partnersim.widgets.controls import WORKSHOP_LEVERS
 from partnersim.widgets.render import (
     bands_figure,
-    figure_png,
+    figure_svg,
     pair_summary_html,
     reading_html,
     significant_sentences,
 )
 
-__all__ = ["WorkshopApp", "READING_METRICS"]
+__all__ = ["WorkshopApp", "READING_METRICS", "WORKSHOP_COLUMNS"]
 
-#: Metrics the reading talks about.
+#: Metrics the reading talks about, in the order of what matters (meeting hours are said as a cost).
 READING_METRICS: tuple[str, ...] = (
-    "survived", "final_trust", "final_alignment", "joint_revenue", "escalations", "conflicts_raised",
-    "mean_resolution_days", "mean_decision_days", "mean_response_hours", "min_fairness", "fairness_a", "fairness_b",
-    "meeting_hours", "initiatives_completed", "team_satisfaction", "customer_satisfaction",
+    "survived", "joint_revenue", "fairness_a", "fairness_b", "final_trust", "conflicts_raised", "escalations",
+    "mean_resolution_days", "final_alignment", "min_fairness", "customer_satisfaction", "team_satisfaction",
+    "initiatives_completed", "mean_decision_days", "mean_response_hours", "meeting_hours",
 )
+#: Runs per scenario unless ``PARTNERSIM_REPS`` says otherwise: a change redrawn in about a second on a busy
+#: 2-core machine (``benchmarks/workshop_browser.py``).
+DEFAULT_REPS = 40
+#: The workshop's panels: trust, alignment and the joint revenue earned so far (a total, as in the table).
+WORKSHOP_COLUMNS: tuple[str, ...] = ("trust", "alignment", "joint_revenue_cum")
+
 
 
 class WorkshopApp(App):
@@ -56,7 +62,7 @@ class WorkshopApp(App):
                  levers: tuple[str, ...] = WORKSHOP_LEVERS) -> None:
         import ipywidgets as w
 
-        self._set_sizes(reps, seed, workers)
+        self._set_sizes(reps, seed, workers, default_reps=DEFAULT_REPS)
         self.cache = EnsembleCache()
         self.ensembles: tuple[Any, Any] | None = None
         self.table: Any = None
@@ -69,7 +75,7 @@ class WorkshopApp(App):
                                      layout=w.Layout(width="auto", height="44px"))
         self.reset_button.add_class("ps-button-large")
         self.reset_button.on_click(lambda _b: self.panel.reset())
-        self.image = w.Image(format="png", layout=w.Layout(width="100%"))
+        self.image = w.Image(format="svg+xml", layout=w.Layout(width="100%", max_width="1250px"))
         self.image.add_class("ps-figure")
         self.summary = w.HTML()
         self.summary.add_class("ps-summary-box")
@@ -86,9 +92,11 @@ class WorkshopApp(App):
         left = w.VBox([w.HTML("<div class='ps-label'>A: start from a preset</div>"), self.panel.preset,
                        self.panel.about, w.HTML("<h3>B: change the partnership</h3>"),
                        *self.panel.rows, self.reset_button],
-                      layout=w.Layout(width="470px", min_width="400px", padding="0 16px 0 0"))
-        right = w.VBox([self.status, self.image, w.HTML("<h3>What changes from A to B</h3>"), self.reading,
-                        self.summary], layout=w.Layout(flex="1 1 auto"))
+                      layout=w.Layout(width="470px", min_width="470px", flex="0 0 470px", padding="0 16px 0 0"))
+        # what changes first (in view at 1366x768), then the figure, then the numbers
+        right = w.VBox([self.status, w.HTML("<h3 style='margin-top:0'>What changes from A to B</h3>"),
+                        self.reading, self.image, self.summary],
+                       layout=w.Layout(flex="1 1 auto", min_width="0"))
         self.widget = w.VBox([w.HTML(STYLE), head, w.HBox([left, right])])
         self.widget.add_class("ps-app")
         self.widget.add_class("ps-workshop")
@@ -115,8 +123,6 @@ class WorkshopApp(App):
         self.status.value = f"<span style='color:#b00'>Something went wrong: {html.escape(str(e))}</span>"
 
     def _job(self, gen: int) -> None:
-        from partnersim.analysis.compare import paired_differences
-
         t0 = time.perf_counter()
         sa, sb = self.scenario_a, self.scenario_b
         current = lambda: self.debouncer.is_current(gen)  # noqa: E731
@@ -125,30 +131,35 @@ class WorkshopApp(App):
         ens_b = self.cache.run(sb, self.reps, self.seed, self.workers, current, progress) if ens_a is not None else None
         if ens_a is None or ens_b is None or not current():
             return
+        self._show(ens_a, ens_b, t0, gen)
+
+    def _show(self, ens_a: Any, ens_b: Any, t0: float, gen: int) -> None:
+        """Draw the numbers, the reading and the figure of A and B."""
+        from partnersim.analysis.compare import paired_differences
+
         t1 = time.perf_counter()
+        sa = ens_a.scenario
         names = (sa.name, "your changes" if self.panel.changes else sa.name)
         table = paired_differences(ens_a.runs, ens_b.runs, READING_METRICS)
         if self.panel.changes:
             sentences = significant_sentences(table, ens_a, ens_b, (f"A ({sa.name})", "B (the changes)"),
-                                              READING_METRICS, limit=5)
+                                              READING_METRICS, limit=4)
             reading = reading_html(sentences, empty=f"With {ens_b.reps} runs each, no clear difference between A "
                                    "and B on the main measures.")
         else:
             sentences = []
             reading = reading_html([], empty="B is the same as A: move a control on the left to make B different.")
         summary = pair_summary_html(ens_a, ens_b, names)
-        if not current():
+        t2 = time.perf_counter()
+        fig = bands_figure([[ens_a], [ens_b]], titles=[f"A: {sa.name}", f"B: {names[1]}"], columns=WORKSHOP_COLUMNS,
+                           reference=ens_a, size=(10.0, 5.6), font=11.0)
+        svg = figure_svg(fig)
+        if not self.debouncer.is_current(gen):
             return
         self.ensembles, self.table, self.sentences = (ens_a, ens_b), table, sentences
         self.summary.value = summary
         self.reading.value = reading
-        t2 = time.perf_counter()
-        fig = bands_figure([[ens_a], [ens_b]], titles=[f"A: {sa.name}", f"B: {names[1]}"],
-                           reference=ens_a, size=(9.5, 6.4), font=11.0)
-        png = figure_png(fig)
-        if not current():
-            return
-        self.image.value = png
+        self.image.value = svg
         self.image.remove_class("ps-stale")
         self.last_seconds = time.perf_counter() - t0
         self.timings = {"run": t1 - t0, "numbers": t2 - t1, "figure": self.last_seconds - (t2 - t0)}
