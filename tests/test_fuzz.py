@@ -22,27 +22,6 @@ def fuzz():
     return mod
 
 
-def known_model_failure(problem: dict) -> bool:
-    """Failures inside the model, left to the model's rewrite (issue 11), excluded here by name.
-
-    - ``revenue_growth_a/b = inf``: the metric annualises total revenue growth,
-      ``(final / revenue) ** (365 / horizon_days) - 1``, which overflows for a short horizon and a
-      large ratio; e.g. from the default Scenario: horizon_days = 7, partner_a.revenue = 1,
-      market.opportunity_value = 1e10, market.milestone_interval_days = 0.001,
-      market.opportunities_per_month = 100, market.opportunity_cost = 0, market.opportunity_hours = 0
-      (seed 0, replication 1).
-      Remove this exclusion once the model gives a finite value there.
-    - SimPy ``ValueError: Negative delay -2.8e-14`` from round-off in a computed delay: e.g.
-      partner_a.work_start = 0.8733426299560874, agreement.cadence.monthly.interval_days = 1.
-
-    Both are reproduced in tests/test_known_model_failures.py (expected to fail until fixed).
-    """
-    if problem["what"] == "model ValueError" and problem["detail"].startswith("Negative delay"):
-        return True
-    return (problem["what"] == "summary out of range" and problem["detail"].startswith("revenue_growth_")
-            and problem["detail"].endswith("= inf"))
-
-
 @pytest.mark.slow
 def test_a_few_hundred_mutated_files_pass_every_check(fuzz):
     report = fuzz.fuzz(400, 120, seed=12, bound=60.0)  # (a hang detector, not a timing assertion)
@@ -51,8 +30,7 @@ def test_a_few_hundred_mutated_files_pass_every_check(fuzz):
     assert report.valid["scenario"] > 50 and report.exit2["scenario"] > 100
     assert report.valid["sweep"] > 10 and report.exit2["sweep"] > 30
     assert report.runs > 50
-    problems = [p for p in report.problems if not known_model_failure(p)]
-    assert not problems, fuzz.summary_text(report)
+    assert not report.problems, fuzz.summary_text(report)
 
 
 def test_the_checks_catch_what_they_look_for(fuzz):

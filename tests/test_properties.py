@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 from conftest import FAST_CAPS, scenarios
-from hypothesis import given, reject, settings
+from hypothesis import given, settings
 from hypothesis import strategies as hs
 
 from partnersim.model import COLUMNS, METRICS, Model
@@ -28,15 +28,7 @@ col = {name: i for i, name in enumerate(COLUMNS)}
 
 
 def run(sc, seed):
-    try:
-        return Model(sc, seed, 0, trace=True).run()
-    except ValueError as e:
-        # KNOWN MODEL-INTERNAL FAILURE, excluded by name until the model's rewrite (issue 11) fixes it:
-        # SimPy "Negative delay -2.8e-14" from round-off in a computed meeting delay (reproducer in
-        # tests/test_known_model_failures.py). Remove this exclusion once that test passes.
-        if str(e).startswith("Negative delay"):
-            reject()
-        raise
+    return Model(sc, seed, 0, trace=True).run()
 
 
 def check_run(sc, out):
