@@ -51,7 +51,7 @@ def test_rows_are_flat_and_runs_use_common_random_numbers(sweep_file, tmp_path):
     params = ["agreement.funding_rule", "agreement.cadence.weekly.enabled", "agreement.goal_clarity"]
     assert list(df.columns) == ["point_id", "replication", "seed", *params, *METRICS, "exit_reason", "error"]
     assert len(df) == 36 and not df.duplicated(["point_id", "replication"]).any()
-    assert (df["seed"] == 11).all() and (df["error"] == "").all()
+    assert (df["seed"] == 11).all() and df["error"].isna().all()
     # run (point p, replication r) == run_model(scenario_p, seed, r)
     row = df[(df.point_id == 7) & (df.replication == 2)].iloc[0]
     base = with_changes(load_scenario("baseline"), {"horizon_days": 120})
@@ -106,11 +106,11 @@ def test_failed_runs_are_recorded_and_the_sweep_goes_on(tmp_path):
     res = sweep(f, tmp_path / "o", executor="inprocess", progress=False)
     assert res.done == 8 and res.failed == 2
     df = res.runs()
-    bad = df[df["error"] != ""]
+    bad = df[df["error"].notna()]
     assert set(bad["point_id"]) == {2}  # work_start 16 with work_end 12
     assert bad["error"].iloc[0].startswith("ValueError: invalid scenario: partner_a.work_end: work_end must be")
     assert bad["joint_revenue"].isna().all()
-    assert df[df["error"] == ""]["joint_revenue"].notna().all()
+    assert df[df["error"].isna()]["joint_revenue"].notna().all()
     assert read_manifest(tmp_path / "o")["failed"] == 2
 
 

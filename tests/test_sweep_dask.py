@@ -60,7 +60,7 @@ def test_same_results_in_process_local_pool_and_dask(cluster, sweep_file, tmp_pa
         assert ex.workers == 2
         res = sweep(sweep_file, tmp_path / "dask", executor=ex, progress=False, chunk_size=7)
     c = res.runs()
-    assert len(a) == planned and (a["error"] == "").all()
+    assert len(a) == planned and a["error"].isna().all()
     pd.testing.assert_frame_equal(a, b, check_exact=True)
     pd.testing.assert_frame_equal(a, c, check_exact=True)
 

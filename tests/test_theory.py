@@ -79,7 +79,7 @@ def gaps_of(kind, sc, seeds=range(4)):
 
 
 @pytest.mark.parametrize(("mechanism", "kind", "changes", "mean", "at_least"), [
-    ("market_shifts", "market_shift", {"horizon_days": 36500.0, "market__shifts_per_year": 6.0}, 365.0 / 6.0, 2000),
+    ("market_shifts", "market_shift", {"horizon_days": 3650.0, "market__shifts_per_year": 60.0}, 365.0 / 60.0, 2000),
     ("informal", "informal", {"horizon_days": 3650.0, "agreement__informal_per_month": 8.0}, 30.4375 / 8.0, 3000),
 ])
 def test_arrivals_are_a_poisson_process(mechanism, kind, changes, mean, at_least):

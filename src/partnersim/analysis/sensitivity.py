@@ -29,7 +29,8 @@ from partnersim.analysis.design import salib_problem
 from partnersim.analysis.storage import read_manifest, read_points, read_runs
 from partnersim.scenario import InputError
 
-__all__ = ["DEFAULT_METRICS", "SweepData", "load_sweep_data", "point_means", "sobol_indices", "morris_indices",
+__all__ = ["DEFAULT_METRICS", "MIN_VARYING_POINTS", "SweepData", "variance_problem",
+           "load_sweep_data", "point_means", "sobol_indices", "morris_indices",
            "grid_effects", "response_table", "indices"]
 
 DEFAULT_METRICS = ("joint_revenue", "survived", "final_trust", "escalations")
@@ -83,12 +84,40 @@ def point_means(runs: pd.DataFrame, metric: str, n_points: int) -> np.ndarray:
     return out
 
 
+MIN_VARYING_POINTS = 3  # a metric that differs from its usual value at fewer points has nothing to rank
+
+
+def variance_problem(y: np.ndarray) -> str | None:
+    """Why ``y`` (one value per point) has too little variance to rank parameters by, or ``None``.
+
+    Constant, or varying by no more than round-off (a standard deviation of at most 1e-9 of
+    its typical size), or differing from its most common value at fewer than
+    :data:`MIN_VARYING_POINTS` points: indices computed from it would be noise.
+    """
+    v = np.asarray(y, dtype=float)
+    v = v[np.isfinite(v)]
+    if v.size == 0:
+        return None
+    std = float(np.std(v))
+    if std == 0:
+        return "constant over the design (no sensitivity to measure)"
+    if std <= 1e-9 * max(1.0, float(np.mean(np.abs(v)))):
+        return f"almost constant over the design (standard deviation {std:.2g}: round-off, no sensitivity to measure)"
+    values, counts = np.unique(v, return_counts=True)
+    varying = int(v.size - counts.max())
+    if varying < MIN_VARYING_POINTS:
+        return (f"differs from its usual value {values[counts.argmax()]:.4g} at only {varying} of {v.size} points "
+                "(too little variance to rank anything)")
+    return None
+
+
 def _check_y(y: np.ndarray, metric: str) -> None:
     bad = int(np.isnan(y).sum())
     if bad:
         raise ValueError(f"{metric}: undefined at {bad} of {len(y)} points (no successful run with a value)")
-    if np.nanstd(y) == 0:
-        raise ValueError(f"{metric}: constant over the design (no sensitivity to measure)")
+    problem = variance_problem(y)
+    if problem:
+        raise ValueError(f"{metric}: {problem}")
 
 
 def sobol_indices(y: np.ndarray, names: list[str], *, second_order: bool = False, seed: int = 0,
@@ -196,7 +225,7 @@ def indices(data: SweepData, metrics: list[str] | None = None, *, seed: int = 0)
     -------
     (DataFrame, list of str)
         The table with a ``metric`` column first, and notes on metrics that were skipped
-        (undefined at some points, or constant).
+        (undefined at some points, or with too little variance: see :func:`variance_problem`).
     """
     metrics = list(metrics or DEFAULT_METRICS)
     _check_metrics(metrics, data.metrics, "--metric")
@@ -215,8 +244,9 @@ def indices(data: SweepData, metrics: list[str] | None = None, *, seed: int = 0)
             elif data.kind == "grid":
                 if np.isnan(y).all():
                     raise ValueError(f"{m}: undefined at every point")
-                if np.nanstd(y) == 0:
-                    raise ValueError(f"{m}: constant over the design (no sensitivity to measure)")
+                problem = variance_problem(y)
+                if problem:
+                    raise ValueError(f"{m}: {problem}")
                 t = grid_effects(data.points, y, names)
             else:
                 raise InputError(str(data.folder), None, f"a {data.kind} sweep has no sensitivity indices here; "

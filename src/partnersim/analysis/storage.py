@@ -10,7 +10,10 @@ Layout of a sweep folder::
 Every file is written under a temporary name and then renamed (``os.replace``), so a
 crash (Ctrl-C, ``kill -9``, a power cut after the data reached the disk) leaves either the
 whole part or nothing. The parts are the truth: on resume the completed runs are read back
-from them (temporary files are ignored and removed), and only missing runs are run.
+from them (temporary files are ignored and removed), and only missing runs are run. A part
+that cannot be read (cut short or damaged by hand, a disk error) is moved aside on resume
+(renamed ``part-NNNNNN.parquet.damaged``, with a warning) and its runs are run again;
+:func:`read_runs` refuses to read a folder with one, naming it.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import sys
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -28,13 +32,27 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-__all__ = ["RunSink", "atomic_write", "read_runs", "read_points", "read_manifest", "stored_keys", "part_files",
-           "arrow_schema", "FolderLock", "MANIFEST", "RUNS"]
+from partnersim.scenario import InputError
+
+__all__ = ["DamagedPart", "RunSink", "atomic_write", "read_runs", "read_points", "read_manifest", "stored_keys",
+           "part_files", "arrow_schema", "FolderLock", "MANIFEST", "RUNS"]
 
 MANIFEST = "manifest.json"
 RUNS = "runs"
 _PART = re.compile(r"^part-(\d{6,})\.parquet$")
 _ARROW = {"float": pa.float64(), "int": pa.int64(), "bool": pa.bool_(), "str": pa.string()}
+
+
+class DamagedPart(InputError):
+    """A part file of a sweep folder cannot be read; running the sweep again recomputes its runs."""
+
+    def __init__(self, part: Path, error: BaseException) -> None:
+        from partnersim.scenario.io import one_line
+
+        what = one_line(str(error).replace(str(part), "").strip(" :'"), 60)
+        super().__init__(str(part), None, f"damaged part file ({type(error).__name__}: {what}); run the same "
+                         "`partnersim sweep` command again: it sets the part aside and runs its runs again")
+        self.part = part
 
 
 def atomic_write(path: Path, data: bytes) -> None:
@@ -65,11 +83,43 @@ def part_files(folder: str | Path) -> list[Path]:
     return [p for _, p in sorted(parts)]
 
 
-def stored_keys(folder: str | Path) -> tuple[np.ndarray, np.ndarray, int]:
-    """``(point_id, replication, failed)`` of every stored run, read from the completed parts."""
+def _quarantine(part: Path, reason: str) -> Path:
+    """Move a damaged part aside (never deleted: it may be looked at) and say so on standard error."""
+    target = part.with_name(part.name + ".damaged")
+    n = 1
+    while target.exists():
+        target = part.with_name(f"{part.name}.damaged{n}")
+        n += 1
+    os.replace(part, target)
+    from partnersim.scenario.io import one_line
+
+    print(one_line(f"partnersim: warning: {part}: damaged ({reason}); moved to {target.name}, its runs are run "
+                   "again", 300), file=sys.stderr, flush=True)
+    return target
+
+
+def _read_keys(part: Path) -> pa.Table:
+    t = pq.read_table(part, columns=["point_id", "replication", "error"])
+    if t.column("point_id").null_count or t.column("replication").null_count:
+        raise ValueError("null point_id or replication")
+    return t
+
+
+def stored_keys(folder: str | Path, *, repair: bool = False) -> tuple[np.ndarray, np.ndarray, int]:
+    """``(point_id, replication, failed)`` of every stored run, read from the completed parts.
+
+    A part that cannot be read raises :class:`DamagedPart`; with ``repair=True`` (a sweep
+    resuming, holding the folder's lock) it is moved aside instead, so that its runs are run again.
+    """
     pids, reps, failed = [], [], 0
     for p in part_files(folder):
-        t = pq.read_table(p, columns=["point_id", "replication", "error"])
+        try:
+            t = _read_keys(p)
+        except (OSError, ValueError, pa.ArrowException) as e:  # cut short, not Parquet, wrong columns
+            if not repair:
+                raise DamagedPart(p, e) from None
+            _quarantine(p, f"{type(e).__name__}: {e}")
+            continue
         pids.append(t.column("point_id").to_numpy())
         reps.append(t.column("replication").to_numpy())
         failed += int(pc.sum(pc.not_equal(pc.fill_null(t.column("error"), ""), "")).as_py() or 0)
@@ -94,6 +144,8 @@ def read_points(folder: str | Path) -> Any:
 def read_runs(folder: str | Path, columns: list[str] | None = None) -> Any:
     """Every stored run of a sweep folder as one DataFrame, sorted by ``point_id, replication``.
 
+    ``error`` is null (``None``) for a run that succeeded, else the error's type and message.
+
     Examples
     --------
     >>> from partnersim.analysis.storage import read_runs
@@ -107,8 +159,15 @@ def read_runs(folder: str | Path, columns: list[str] | None = None) -> Any:
             raise FileNotFoundError(f"{folder}: not a sweep folder (no {MANIFEST})")
         schema = pa.schema([pa.field(f["name"], pa.type_for_alias(f["type"])) for f in man["schema"]])
         return schema.empty_table().to_pandas()
-    tables = [pq.read_table(p, columns=columns) for p in parts]
+    tables = []
+    for p in parts:
+        try:
+            tables.append(pq.read_table(p, columns=columns))
+        except (OSError, ValueError, pa.ArrowException) as e:
+            raise DamagedPart(p, e) from None
     df = pa.concat_tables(tables).to_pandas()
+    if "error" in df:  # null for no error (older parts hold "")
+        df["error"] = df["error"].where(df["error"].fillna("") != "", None)
     if "point_id" in df and "replication" in df:
         df = df.sort_values(["point_id", "replication"], kind="stable").reset_index(drop=True)
     return df

@@ -60,7 +60,8 @@ class SweepChunk:
 
 
 def run_sweep_chunk(task: SweepChunk) -> list[dict[str, Any]]:
-    """Run one chunk; one flat row per run. A failing run gives a row with ``error`` set and NaN metrics."""
+    """Run one chunk; one flat row per run. A failing run gives a row with ``error`` set and NaN metrics
+    (``error`` is ``None`` for a run that succeeded)."""
     rows = []
     scenarios: dict[int, Scenario | Exception] = {}
     for pid, rep in task.items:
@@ -80,7 +81,7 @@ def run_sweep_chunk(task: SweepChunk) -> list[dict[str, Any]]:
             out = run_model(sc, task.seed, rep)
             row.update({m: float(out.summary.get(m, NAN)) for m in METRICS})
             row["exit_reason"] = str(out.exit_reason)
-            row["error"] = ""
+            row["error"] = None  # null in the dataset: no error
         except Exception as e:  # recorded, and the sweep goes on
             row.update(dict.fromkeys(METRICS, NAN))
             row["exit_reason"] = ""
@@ -223,7 +224,8 @@ def _open_folder(out: Path, spec: SweepSpec, design: Design, schema: Any) -> dic
     if man is None:
         # files of a start that died before its manifest was written are fine
         known = {".lock", "sweep.toml", "base.toml", "points.parquet", "points.parquet.tmp", "runs"}
-        others = [p.name for p in out.iterdir() if p.name not in known or (p.name == "runs" and any(p.iterdir()))]
+        others = [p.name for p in out.iterdir() if (p.name not in known and not p.name.startswith(".partnersim-probe-"))
+                  or (p.name == "runs" and any(p.iterdir()))]
         if others:
             raise InputError(str(out), None, "exists and is not a sweep folder (no manifest.json); "
                              "choose another --out")
@@ -239,18 +241,18 @@ def _open_folder(out: Path, spec: SweepSpec, design: Design, schema: Any) -> dic
         man = _new_manifest(spec, design, schema)
         return man
     if man.get("sweep_sha256") != spec.sha256:
-        raise InputError(src, None, f"changed since the sweep in {out} started (sha256 {spec.sha256[:12]} "
-                         f"!= {str(man.get('sweep_sha256'))[:12]}); restore the file, or remove {out} "
-                         "(or choose another --out) to start afresh")
+        raise InputError(src, None, f"changed since the sweep in {out} started; restore the file, or remove that "
+                         "folder (or choose another --out) to start afresh")
     if man.get("base_sha256") != spec.base_sha256:
         raise InputError(src, "base", f"the base scenario changed since the sweep in {out} started; restore it, "
-                         f"or remove {out} (or choose another --out) to start afresh")
+                         "or remove that folder (or choose another --out) to start afresh")
     if man.get("package_version") != __version__:
         raise InputError(src, None, f"the sweep in {out} was started with partnersim {man.get('package_version')}, "
-                         f"this is {__version__}; finish it with that version, or remove {out} to start afresh")
+                         f"this is {__version__}; finish it with that version, or remove the folder to start afresh")
     if man.get("model_sha256") != code_fingerprint():
         raise InputError(src, None, f"the model code changed since the sweep in {out} started (partnersim "
-                         f"{__version__}); finish it with the code it started with, or remove {out} to start afresh")
+                         f"{__version__}); finish it with the code it started with, or remove the folder to start "
+                         "afresh")
     from partnersim.analysis.storage import read_points
 
     stored = read_points(out)
@@ -345,7 +347,7 @@ def _run(spec: SweepSpec, design: Design, folder: Path, executor: str | Executor
     schema = arrow_schema({p.path: p.dtype for p in spec.parameters}, METRICS)
     man = _open_folder(folder, spec, design, schema)
     planned = design.n_points * reps
-    pids, rps, failed = stored_keys(folder)
+    pids, rps, failed = stored_keys(folder, repair=True)  # (a damaged part is set aside: its runs run again)
     done = np.zeros(planned, dtype=bool)
     if len(pids):
         flat = pids * reps + rps

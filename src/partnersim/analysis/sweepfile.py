@@ -28,6 +28,10 @@ a power of 2, giving N (D + 2) points, or N (2D + 2) with ``second_order = true`
 ``morris``: the number of trajectories, giving N (D + 1) points); ``levels`` (``morris``,
 default 4); ``seed`` (the sampler's seed, default the sweep's ``seed``).
 
+A sweep's size is computed from the file before anything is sampled (:func:`design_points`):
+a design of more than :data:`MAX_POINTS` points or :data:`MAX_RUNS` runs (points x
+replications) is refused, naming the size. Types are strict, as in scenario files.
+
 Errors are :class:`~partnersim.scenario.InputError` naming the file and the dotted field, for
 example ``sweeps/x.toml: parameters.agreement.goal_clarity.range: ...``.
 """
@@ -37,6 +41,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import math
 import types
 import typing
 from dataclasses import dataclass
@@ -56,14 +61,18 @@ from partnersim.scenario import (
 )
 from partnersim.scenario.io import format_validation_error, scenario_from_dict
 
-__all__ = ["DESIGN_KINDS", "DesignSpec", "Parameter", "SweepSpec", "load_sweep", "sweep_from_dict", "field_kind"]
+__all__ = ["DESIGN_KINDS", "MAX_RUNS", "MAX_POINTS", "design_points", "DesignSpec", "Parameter", "SweepSpec",
+           "load_sweep", "sweep_from_dict", "field_kind"]
 
 DESIGN_KINDS = ("grid", "lhs", "sobol", "morris")
+MAX_RUNS = 10_000_000  # runs (points x replications) a sweep may plan
+MAX_POINTS = 1_000_000  # design points a sweep may plan (the design is held in memory)
 _LEAF_KEYS = {"values", "range", "steps"}
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # strict: a number is a number, a yes/no is true or false (TOML has the types; no silent coercion)
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
 
 
 class DesignSpec(_Strict):
@@ -79,7 +88,7 @@ class DesignSpec(_Strict):
 
 class _ParamSpec(_Strict):
     values: list[Any] | None = None
-    range: tuple[float, float] | None = None
+    range: list[float] | None = Field(None, min_length=2, max_length=2)
     steps: int | None = Field(None, ge=2, le=100_000)
 
 
@@ -176,6 +185,33 @@ class SweepSpec:
     def names(self) -> list[str]:
         """Parameter paths in order."""
         return [p.path for p in self.parameters]
+
+    @property
+    def n_points(self) -> int:
+        """Design points (computed from the design table, nothing sampled)."""
+        return design_points(self.design, self.parameters)
+
+    @property
+    def n_runs(self) -> int:
+        """Runs planned: points x replications."""
+        return self.n_points * self.replications
+
+
+def design_points(design: DesignSpec, parameters: tuple[Parameter, ...] | list[Parameter]) -> int:
+    """How many points a design has, computed without making it (so that its size can be refused first).
+
+    grid: the product of each parameter's number of values (or steps); lhs: ``samples``;
+    sobol: ``N (D + 2)``, or ``N (2 D + 2)`` with second-order indices; morris: ``N (D + 1)``.
+    """
+    d = len(parameters)
+    if design.kind == "grid":
+        return math.prod(len(p.values) if p.values is not None else int(p.steps or 1) for p in parameters)
+    n = int(design.samples or 0)
+    if design.kind == "lhs":
+        return n
+    if design.kind == "sobol":
+        return n * (2 * d + 2 if design.second_order else d + 2)
+    return n * (d + 1)
 
 
 def _leaf_fields() -> dict[str, Any]:
@@ -365,6 +401,13 @@ def sweep_from_dict(data: dict[str, Any], source: str = "<sweep>", folder: Path 
         if path in fixed:
             raise InputError(source, f"parameters.{path}", "is also in [fixed]; keep it in one place")
         params.append(_parameter(path, raw, kind, base, field_kind(leaves[path]), source))
+    points = design_points(top.design, params)
+    runs = points * top.replications
+    if points > MAX_POINTS or runs > MAX_RUNS:
+        where = ("parameters" if kind == "grid" else "design.samples") if points > MAX_POINTS else "replications"
+        raise InputError(source, where, f"the design is {points:,} points x {top.replications:,} replications = "
+                         f"{runs:,} runs; at most {MAX_POINTS:,} points and {MAX_RUNS:,} runs (split the sweep, "
+                         "or use fewer values, samples or replications)")
     if sha256 is None:
         sha256 = hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
     return SweepSpec(top.name, top.description, base, top.seed, top.replications, top.design, tuple(params),

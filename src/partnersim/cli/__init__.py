@@ -15,9 +15,10 @@ import os
 import sys
 from collections.abc import Sequence
 
+from partnersim.cli.output import WriteFailed
 from partnersim.scenario import InputError
 
-__all__ = ["main", "COMMANDS", "OneLineParser", "add_progress_flag", "positive_int", "nonneg_int"]
+__all__ = ["main", "COMMANDS", "OneLineParser", "add_progress_flag", "positive_int", "nonneg_int", "warn_implausible"]
 
 # command -> (module, one-line help); a module that is not there yet is left out.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -40,7 +41,9 @@ class OneLineParser(argparse.ArgumentParser):
     """An argument parser whose errors are one line and exit code 2."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        self.exit(2, f"{self.prog}: error: {message}\n")
+        from partnersim.scenario.io import one_line
+
+        self.exit(2, one_line(f"{self.prog}: error: {message}", 300) + "\n")
 
 
 def _int_at_least(low: int, words: str):
@@ -60,6 +63,18 @@ positive_int = _int_at_least(1, "at least 1")
 positive_int.__doc__ = "argparse type: an integer >= 1."
 nonneg_int = _int_at_least(0, "0 or more")
 nonneg_int.__doc__ = "argparse type: an integer >= 0 (seeds)."
+
+
+def warn_implausible(command: str, source: object, scenario: object) -> int:
+    """Print each plausibility warning of ``scenario`` on standard error (one line each); return how many."""
+    from partnersim.scenario import plausibility_warnings
+    from partnersim.scenario.io import one_line
+
+    found = plausibility_warnings(scenario)  # type: ignore[arg-type]
+    for field, message in found:
+        print(one_line(f"partnersim {command}: warning: {one_line(source, 80)}: {field}: {message}", 300),
+              file=sys.stderr)
+    return len(found)
 
 
 def add_progress_flag(p: argparse.ArgumentParser) -> None:
@@ -102,18 +117,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     except InputError as e:
         print(f"partnersim {args.command}: error: {e}", file=sys.stderr)
         return 2
+    except WriteFailed as e:  # not bad input: the results are kept elsewhere, and the message says where
+        print(f"partnersim {args.command}: error: {e}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print(f"partnersim {args.command}: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
         return 0
-    except Exception as e:  # a bug, not bad input: one line, and the traceback on request
+    except Exception as e:
         if os.environ.get("PARTNERSIM_DEBUG"):
             raise
-        print(f"partnersim {args.command}: internal error: {type(e).__name__}: {e} "
+        if isinstance(e, OSError) and e.filename is not None:  # a path that cannot be used (a name too long)
+            print(f"partnersim {args.command}: error: {InputError(str(e.filename), None, e.strerror or str(e))}",
+                  file=sys.stderr)
+            return 2
+        from partnersim.scenario.io import one_line
+
+        # a bug, not bad input: one line, and the traceback on request
+        print(f"partnersim {args.command}: internal error: {one_line(f'{type(e).__name__}: {e}', 180)} "
               "(set PARTNERSIM_DEBUG=1 for the traceback)", file=sys.stderr)
         return 1
-
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from partnersim.cli import add_progress_flag, nonneg_int, positive_int
+from partnersim.cli import add_progress_flag, nonneg_int, positive_int, warn_implausible
+from partnersim.cli.output import check_out_file, keep_or_rescue
 from partnersim.cli.run_cmd import out_dir
 from partnersim.scenario import load_scenario
 
@@ -101,8 +102,12 @@ def main(args: argparse.Namespace) -> int:
 
     from partnersim.analysis.compare import compare
 
-    out = out_dir(args.out)
     a, b = load_scenario(args.a), load_scenario(args.b)
+    out = out_dir(args.out)  # checked (and made) before any run
+    if out is not None:
+        check_out_file(out / "comparison.csv")
+    warn_implausible("compare", args.a, a)
+    warn_implausible("compare", args.b, b)
     c = compare(a, b, reps=args.reps, seed=args.seed, workers=args.workers, progress=args.progress)
     na, nb = c.names
 
@@ -124,12 +129,14 @@ def main(args: argparse.Namespace) -> int:
         print(format_main(c))
     print()
     para("What changes, most important first:", c.reading() or ["No clear difference in the outcomes that matter."])
-    written = []
     if out is not None:
-        from partnersim.plots.ensemble import save_figures
+        def write() -> None:
+            from partnersim.plots.ensemble import save_figures
 
-        written = [c.to_csv(out / "comparison.csv"), *save_figures(c, out)]
-        print(f"wrote {', '.join(str(p) for p in written)}\n")
+            written = [c.to_csv(out / "comparison.csv"), *save_figures(c, out)]
+            print(f"wrote {', '.join(str(p) for p in written)}\n")
+
+        keep_or_rescue(write, c.to_csv, ".csv", "the comparison table")
     qa, qb = shlex.quote(args.a), shlex.quote(args.b)
     steps = []
     if out is None:

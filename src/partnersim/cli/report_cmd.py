@@ -6,8 +6,9 @@ import argparse
 import shlex
 from pathlib import Path
 
-from partnersim.cli import add_progress_flag, nonneg_int, positive_int
-from partnersim.scenario import InputError, load_scenario
+from partnersim.cli import add_progress_flag, nonneg_int, positive_int, warn_implausible
+from partnersim.cli.output import check_out_file, keep_or_rescue
+from partnersim.scenario import load_scenario
 
 __all__ = ["add_parser"]
 
@@ -36,20 +37,21 @@ def main(args: argparse.Namespace) -> int:
     """Check the arguments, run, write the page."""
     from partnersim.report import build_report
 
-    out = Path(args.out)
-    if out.is_dir():
-        raise InputError(str(out), "--out", "is a folder; give a file name such as report.html")
-    for parent in out.parents:
-        if parent.exists() and not parent.is_dir():
-            raise InputError(str(out), "--out", f"{parent} is a file, not a folder")
     a = load_scenario(args.scenario)
     b = load_scenario(args.compare) if args.compare else None
+    out = check_out_file(args.out)  # before any run: an unwritable --out is exit 2 now, not after the runs
+    for source, sc in ((args.scenario, a), (args.compare, b)):
+        if sc is not None:
+            warn_implausible("report", source, sc)
     cmd = ["partnersim", "report", args.scenario, *(["--compare", args.compare] if args.compare else []),
            "--reps", str(args.reps), "--seed", str(args.seed), "--out", str(out),
            *(["--title", args.title] if args.title else [])]
     page = build_report(a, b, reps=args.reps, seed=args.seed, workers=args.workers, title=args.title,
                         command=shlex.join(cmd), progress=args.progress)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(page, encoding="utf-8")
-    print(f"wrote {out} ({len(page) / 1e6:.1f} MB)")
+
+    def write() -> None:
+        out.write_text(page, encoding="utf-8")
+        print(f"wrote {out} ({len(page) / 1e6:.1f} MB)")
+
+    keep_or_rescue(write, lambda p: p.write_text(page, encoding="utf-8"), ".html", "the report")
     return 0

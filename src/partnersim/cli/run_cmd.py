@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from partnersim.cli import add_progress_flag, nonneg_int, positive_int
+from partnersim.cli import add_progress_flag, nonneg_int, positive_int, warn_implausible
+from partnersim.cli.output import check_out_dir, keep_or_rescue
 from partnersim.model import METRICS
 from partnersim.run.ensemble import run_ensemble
-from partnersim.scenario import InputError, load_scenario
+from partnersim.scenario import load_scenario
 
 __all__ = ["RUN_METRICS", "add_parser", "format_main", "format_summary", "next_steps", "out_dir"]
 
@@ -48,16 +49,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def out_dir(path: Path | None, option: str = "--out") -> Path | None:
-    """Check an output folder argument before any work: an existing file is bad input."""
-    if path is None:
-        return None
-    p = Path(path)
-    if p.exists() and not p.is_dir():
-        raise InputError(str(p), option, "is an existing file; give a folder")
-    for parent in p.parents:
-        if parent.exists() and not parent.is_dir():
-            raise InputError(str(p), option, f"{parent} is a file, not a folder")
-    return p
+    """Check an output folder argument before any work: a folder we can write to (made if missing)."""
+    return check_out_dir(path, option)
 
 
 def _fmt(x: float) -> str:
@@ -112,10 +105,31 @@ def next_steps(scenario: str, out: Path | None) -> list[str]:
     return ["Next:"] + [f"  {why}:\n    {c}" for why, c in steps]
 
 
+def _write(out: Path, ens, sc) -> None:  # noqa: ANN001 - an Ensemble and its Scenario
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from partnersim.plots.ensemble import save_figures
+
+    out.mkdir(parents=True, exist_ok=True)
+    ens.runs.to_csv(out / "summary.csv", index=False)
+    ts = pa.Table.from_pandas(ens.timeseries_long(), preserve_index=False)
+    meta = dict(ts.schema.metadata or {})
+    meta[b"partnersim"] = json.dumps({"seed": ens.seed, "reps": ens.reps,
+                                      "scenario": json.loads(sc.model_dump_json())}).encode()
+    pq.write_table(ts.replace_schema_metadata(meta), out / "timeseries.parquet")
+    ens.save(out / "ensemble.parquet")
+    figures = save_figures(ens, out)
+    names = ", ".join(p.name for p in [out / "summary.csv", out / "timeseries.parquet",
+                                       out / "ensemble.parquet", *figures])
+    print(f"\nwrote {names} to {out}")
+
+
 def main(args: argparse.Namespace) -> int:
     """Run the ensemble, print the table, write the files."""
-    out = out_dir(args.out)
     sc = load_scenario(args.scenario)
+    out = out_dir(args.out)  # before any run: an unwritable --out is exit 2 now, not after the last run
+    warn_implausible("run", args.scenario, sc)
     ens = run_ensemble(sc, reps=args.reps, seed=args.seed, workers=args.workers, progress=args.progress)
     from partnersim.analysis.reading import (
         currency_of,
@@ -139,23 +153,8 @@ def main(args: argparse.Namespace) -> int:
         print(format_main(main_table, partner_names(sc), currency_of(sc), sc.horizon_days))
         print(f"\n{len(table)} metrics in all: --all prints them, summary.csv (with --out) has one row per run.")
     if out is not None:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
-        from partnersim.plots.ensemble import save_figures
-
-        out.mkdir(parents=True, exist_ok=True)
-        ens.runs.to_csv(out / "summary.csv", index=False)
-        ts = pa.Table.from_pandas(ens.timeseries_long(), preserve_index=False)
-        meta = dict(ts.schema.metadata or {})
-        meta[b"partnersim"] = json.dumps({"seed": ens.seed, "reps": ens.reps,
-                                          "scenario": json.loads(sc.model_dump_json())}).encode()
-        pq.write_table(ts.replace_schema_metadata(meta), out / "timeseries.parquet")
-        ens.save(out / "ensemble.parquet")
-        figures = save_figures(ens, out)
-        names = ", ".join(p.name for p in [out / "summary.csv", out / "timeseries.parquet",
-                                           out / "ensemble.parquet", *figures])
-        print(f"\nwrote {names} to {out}")
+        keep_or_rescue(lambda: _write(out, ens, sc), ens.save, ".parquet",
+                       "the ensemble (read it with partnersim.Ensemble.load)")
     print()
     print("\n".join(next_steps(args.scenario, out)))
     return 0

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 
-from partnersim.scenario import Scenario, bundled_dir, load_scenario, read_toml
+from partnersim.cli import warn_implausible
+from partnersim.scenario import Scenario, bundled_dir, find_scenario_file, load_scenario, read_toml
 
 __all__ = ["add_parser"]
 
@@ -27,9 +28,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def _is_sweep_file(path: str) -> bool:
     """A sweep file has a ``[design]`` or ``[parameters]`` table (scenarios have neither)."""
-    from pathlib import Path
-
-    p = Path(path)
+    p = find_scenario_file(path)  # a bundled name such as sweep_levers_sobol too
     if not p.is_file():
         return False
     data = read_toml(p)
@@ -41,10 +40,13 @@ def _validate(args: argparse.Namespace) -> int:
         from partnersim.analysis.sweepfile import load_sweep
 
         spec = load_sweep(args.scenario)
+        warn_implausible("validate", f"{args.scenario}: base", spec.base)
         print(f"{args.scenario}: valid sweep ({spec.name}: {spec.design.kind} design over "
-              f"{len(spec.parameters)} parameters, {spec.replications} replications per point)")
+              f"{len(spec.parameters)} parameters, {spec.n_points:,} points x {spec.replications} replications "
+              f"= {spec.n_runs:,} runs)")
         return 0
     s = load_scenario(args.scenario)
+    warn_implausible("validate", args.scenario, s)
     print(f"{args.scenario}: valid ({s.name}, {s.horizon_days:g} days)")
     return 0
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import math
 import re
+import sys
 from pathlib import Path
 
 __all__ = ["add_parser", "main", "format_indices"]
@@ -90,8 +91,8 @@ def main(args: argparse.Namespace) -> int:
             fig = indices_figure(t, metric)
             fig.savefig(out / f"indices_{_safe(metric)}.png", dpi=110)
             written.append(out / f"indices_{_safe(metric)}.png")
-    for n in notes:
-        print(f"note: {n}; skipped")
+    for n in notes:  # undefined, or too little variance to rank anything: a warning, no indices
+        print(f"partnersim sensitivity: warning: {n}; no indices for it", file=sys.stderr)
     if kind == "grid":
         names = data.names
         x = args.x or names[0]

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from partnersim.cli import add_progress_flag, positive_int
+from partnersim.cli import add_progress_flag, positive_int, warn_implausible
+from partnersim.cli.output import WriteFailed, check_out_dir
 
 __all__ = ["add_parser", "main"]
 
@@ -46,20 +47,27 @@ def main(args: argparse.Namespace) -> int:
     if args.scheduler and executor != "dask":
         raise InputError("--scheduler", None, f"needs --executor dask (got --executor {executor})")
     spec, design = plan_sweep(args.sweep)
-    out = args.out if args.out is not None else default_out(args.sweep)
+    out = check_out_dir(args.out if args.out is not None else default_out(args.sweep))  # before any run
+    warn_implausible("sweep", f"{args.sweep}: base", spec.base)
     planned = design.n_points * spec.replications
     where = args.scheduler or ("LocalCluster on 127.0.0.1" if executor == "dask" else "")
     print(f"{spec.name}: {design.kind} design, {design.n_points} points x {spec.replications} replications = "
           f"{planned} runs, seed {spec.seed}; executor {executor}{f' ({where})' if where else ''}; folder {out}",
           flush=True)
-    res = sweep(spec, out, executor=executor, workers=args.workers, scheduler=args.scheduler,
-                progress=args.progress, chunk_size=args.chunk_size, part_rows=args.part_rows)
+    try:
+        res = sweep(spec, out, executor=executor, workers=args.workers, scheduler=args.scheduler,
+                    progress=args.progress, chunk_size=args.chunk_size, part_rows=args.part_rows)
+    except OSError as e:  # a full disk, a folder removed meanwhile: every part written so far is kept
+        from partnersim.analysis.storage import part_files
+
+        raise WriteFailed(f"could not write to {out} ({e.strerror or e}); the {len(part_files(out))} parts "
+                          "written so far are kept: run the same command again to finish") from None
     rate = res.ran / res.seconds if res.seconds > 0 else 0.0
     print(f"{res.done} of {res.planned} runs stored ({res.ran} run now in {res.seconds:.1f} s, {rate:.0f} runs/s); "
           f"{res.failed} failed; dataset {res.folder / 'runs'}")
     if res.failed:
         df = read_runs(res.folder, columns=["point_id", "replication", "error"])
-        first = df[df["error"] != ""].iloc[0]
+        first = df[df["error"].notna()].iloc[0]
         print(f"first failure: point {first.point_id}, replication {first.replication}: {first.error}")
     if res.complete and design.kind in ("sobol", "morris", "grid"):
         print(f"next: partnersim sensitivity {res.folder}")

@@ -482,8 +482,10 @@ def run_ensemble(scenario: Scenario | str | Path, reps: int = 100, seed: int = 0
     >>> ens.runs.shape[0], ens.series.shape[0]
     (3, 3)
 
-    A script that uses several workers needs the ``if __name__ == "__main__":`` guard
-    (the pool starts worker processes with ``forkserver``).
+    A script that uses several workers puts the call under ``if __name__ == "__main__":``
+    (the pool's ``forkserver`` workers import the main script); called from a script's top
+    level without it, or from a script read from standard input, the replications run in this
+    process with one warning line, with the same results (:mod:`partnersim.run.lifecycle`).
     """
     updates = iter_ensemble(scenario, reps, seed, workers, keep_series=keep_series, executor=executor,
                             progress=progress)

@@ -8,7 +8,10 @@ task order, so results never depend on the executor, the worker count or the ord
 - :class:`LocalPoolExecutor`: a ``concurrent.futures`` process pool using the
   ``forkserver`` start method (safe in notebooks and with threads), created on first use
   and reused by later calls with the same worker count, so a workshop slider does not
-  pay process start-up on every move.
+  pay process start-up on every move. Its workers exit when the process that owns the pool
+  dies, even by ``kill -9``; called from the top level of a script without a main guard (or
+  from a script read from standard input), it runs the tasks in this process with one
+  warning line: see :mod:`partnersim.run.lifecycle`.
 - :class:`DaskExecutor`: a ``distributed`` client on an existing scheduler, or on a
   ``LocalCluster`` bound to 127.0.0.1.
 
@@ -27,6 +30,8 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Any
+
+from partnersim.run.lifecycle import main_guard_problem, warn_serial_once, watch_parent
 
 __all__ = [
     "Executor",
@@ -86,7 +91,9 @@ def _get_pool(workers: int) -> ProcessPoolExecutor:
         if pool is None:
             ctx = multiprocessing.get_context("forkserver")
             ctx.set_forkserver_preload(["partnersim.run.tasks"])
-            pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+            # each worker watches this process and exits when it is gone (no orphans after kill -9)
+            pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=watch_parent,
+                                       initargs=(os.getpid(),))
             _POOLS[workers] = pool
         return pool
 
@@ -100,7 +107,7 @@ def prestart_pool(workers: int | None = None) -> threading.Thread | None:
     the thread doing it (``None`` if the pool is already warm or ``workers`` is 1).
     """
     n = int(workers) if workers else default_workers()
-    if n <= 1 or n in _WARM:
+    if n <= 1 or n in _WARM or main_guard_problem() is not None:
         return None
 
     def start() -> None:
@@ -140,6 +147,11 @@ class LocalPoolExecutor(Executor):
         self.workers = int(workers) if workers else default_workers()
 
     def map_unordered(self, fn: Callable[[Any], Any], tasks: Sequence[Any]) -> Iterator[tuple[int, Any]]:
+        problem = main_guard_problem()
+        if problem is not None:  # workers would fail to start: the same numbers, in this process
+            warn_serial_once(problem, self.workers)
+            yield from InProcessExecutor().map_unordered(fn, tasks)
+            return
         if self.workers not in _WARM and len(tasks) > 1:
             yield from self._map_while_starting(fn, tasks)
         else:
@@ -354,12 +366,18 @@ def _quiet_loggers_for_good(prefix: str, level: int = logging.ERROR) -> None:
 def make_executor(kind: str = "local", workers: int | None = None, scheduler: str | None = None) -> Executor:
     """Build an executor: ``"inprocess"``, ``"local"`` (process pool) or ``"dask"``.
 
-    ``workers=1`` with ``"local"`` runs in-process (no pool to start).
+    ``workers=1`` with ``"local"`` runs in-process (no pool to start). ``"dask"`` without a
+    ``scheduler``, called from the top level of a script without a main guard (whose LocalCluster
+    workers could not start), runs in-process with one warning line, like the local pool.
     """
     if kind == "inprocess" or (kind == "local" and workers == 1):
         return InProcessExecutor()
     if kind == "local":
         return LocalPoolExecutor(workers)
     if kind == "dask":
+        problem = main_guard_problem() if not scheduler else None
+        if problem is not None:  # a LocalCluster's worker processes would fail to start: the same numbers here
+            warn_serial_once(problem, int(workers) if workers else default_workers())
+            return InProcessExecutor()
         return DaskExecutor(scheduler, workers)
     raise ValueError(f"unknown executor {kind!r}: use inprocess, local or dask")

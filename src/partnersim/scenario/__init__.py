@@ -1,5 +1,6 @@
 """Scenario layer: the validated schema, TOML files and clear input errors."""
 
+from partnersim.scenario.checks import message_load, plausibility_warnings
 from partnersim.scenario.io import (
     InputError,
     bundled_dir,
@@ -31,6 +32,8 @@ __all__ = [
     "find_scenario_file",
     "leaf_fields",
     "load_scenario",
+    "message_load",
+    "plausibility_warnings",
     "read_toml",
     "read_toml_bytes",
     "save_scenario",

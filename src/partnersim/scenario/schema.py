@@ -53,14 +53,23 @@ def P(default: Any, unit: str, description: str, **bounds: Any) -> Any:
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
+    # strict: no silent coercion ("yes" or 1 for a boolean, "0.5" or true for a number, 3.0 for a whole number)
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True, strict=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _numpy_scalars(cls, value: Any) -> Any:
+        # a numpy scalar (np.int64 from np.arange, np.bool_) is the Python value it holds, not a coercion
+        if type(value).__module__ == "numpy" and getattr(value, "ndim", None) == 0:
+            return value.item()
+        return value
 
 
 class Partner(_Section):
     """One small business in the partnership."""
 
     name: str = Field("A", description="Display name of the partner.", max_length=80)
-    revenue: float = P(1_000_000.0, "currency/year", "Core revenue at the start.", gt=0, le=1e11)
+    revenue: float = P(1_000_000.0, "currency/year", "Core revenue at the start.", ge=1, le=1e11)
     growth_rate: float = P(0.05, "1/year", "Own core growth rate, partnership aside.", ge=-0.5, le=1.0)
     revenue_volatility: float = P(
         0.10, "1/sqrt(year)", "Volatility of core revenue (geometric Brownian motion).", ge=0, le=1.0
@@ -508,7 +517,7 @@ class Scenario(_Section):
     description: str = Field("", description="What question this scenario answers.", max_length=5000)
     currency: str = Field("", max_length=8, description="Currency that money amounts are shown in (say 'EUR', "
                           "'$'); shown as plain numbers when empty. Display only: no model input.")
-    horizon_days: float = P(1095.0, "days", "Simulated time.", ge=7, le=36500)
+    horizon_days: float = P(1095.0, "days", "Simulated time.", ge=7, le=3650)  # 10 years: bounds a run's time
     partner_a: Partner = Field(Partner(name="A"), description="Partner A.")
     partner_b: Partner = Field(Partner(name="B"), description="Partner B.")
     agreement: Agreement = Field(Agreement(), description="The partnership agreement.")
