@@ -60,7 +60,7 @@ __all__ = ["FuzzCase", "Report", "scenario_files", "sweep_files", "check_scenari
 MAX_LINE = 300
 #: metrics that are NaN when what they average did not happen (no conflict resolved, no message, ...)
 UNDEFINED_OK = frozenset({"exit_day", "mean_resolution_days", "mean_response_hours", "mean_decision_days",
-                          "on_time_rate"})
+                          "on_time_rate", "value_for_money"})  # (value_for_money: nothing cost anything)
 LEAVES = leaf_fields()
 SCENARIO_BASES = [read_toml(p) for p in sorted(bundled_dir().glob("*.toml")) if not p.stem.startswith("sweep_")]
 SWEEP_BASES = [read_toml(p) for p in sorted(bundled_dir().glob("sweep_*.toml"))]

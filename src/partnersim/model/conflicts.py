@@ -29,7 +29,8 @@ an exponential time with mean ``facilitator_days``.
 
 A resolution addresses interests with probability ``interest_based`` (0.8 at least with a
 facilitator): then, within the agreed time, it builds trust, and alignment if the conflict
-came from misalignment or the market. Settled on positions instead, it comes back later
+came from misalignment or the market; a facilitator's settlement on interests builds half
+that trust, whenever it comes. Settled on positions instead, it comes back later
 (a new latent conflict, 0.8 times as severe) with probability ``recurrence``. With an
 agreed procedure, a conflict that misses its target costs ``breach_trust_loss`` of trust.
 While latent or open, conflicts wear trust down (latent ones ``latent_wear`` times as much).

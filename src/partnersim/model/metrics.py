@@ -89,7 +89,7 @@ METRICS: dict[str, tuple[str, str]] = {
     "final_relevance": ("0..1", "The partners' relevance to each other at the end (co-evolution)."),
     "final_context": ("0..1", "Shared context at the end."),
     "value_for_money": ("ratio", "Margin earned over the run against what the partnership cost (money and staff "
-                        "hours at hour_cost)."),
+                        "hours at hour_cost); NaN if it cost nothing."),
     "joint_revenue_rate": ("currency/year", "Joint revenue per year at the end (0 after an exit)."),
     "conflicts_per_year": ("1/year", "Conflicts that arose per year the partnership lasted (a rate: unlike "
                            "conflicts_raised, it does not grow because a partnership lasts longer)."),

@@ -215,8 +215,9 @@ class Review(_Section):
         "equal funding when one partner feels short-changed."
     )
     shortfall_ratio: float = P(
-        0.8, "ratio", "The partners end it as 'fell short' when, at two reviews in a row after the first year, "
-        "the partnership's margin earned is below this multiple of what it cost (money plus staff time).",
+        0.8, "ratio", "The partners may end it as 'fell short' at a review after the first year when what it "
+        "now earns a year (margin) is below this multiple of what it cost over the last year (money plus staff "
+        "time); the bar rises to this over the first two years, and the chance grows with the shortfall.",
         ge=0, le=100
     )
     exit_relevance: float = P(
@@ -299,7 +300,8 @@ class Market(_Section):
     milestone_interval_days: float = P(30.0, "days", "Planned time between milestones.", gt=0, le=730)
     shifts_per_year: float = P(2.0, "1/year", "Arrival rate of market shifts.", ge=0, le=100)
     shift_magnitude: float = P(
-        0.15, "0..1", "Fraction of alignment a market shift knocks off (before context buffers it).", ge=0, le=1
+        0.15, "0..1", "Fraction of alignment a market shift of mean size knocks off (before context buffers it); "
+        "sizes are exponential, a few shifts are pivots.", ge=0, le=1
     )
     cross_promotion: float = P(
         0.1, "fraction", "Share of an initiative's value each partner gains in core revenue (spill-over).",
@@ -410,7 +412,8 @@ class Dynamics(_Section):
     )
     escalation_trust_loss: float = P(0.03, "0..1", "Trust lost when a conflict escalates.", ge=0, le=1)
     resolution_trust_gain: float = P(
-        0.04, "0..1", "Trust gained when a conflict is resolved within the agreed time.", ge=0, le=1
+        0.04, "0..1", "Trust gained (times severity) when a conflict is settled on interests within the agreed "
+        "time; half of it when a facilitator settles it.", ge=0, le=1
     )
     trust_relaxation: float = P(0.04, "1/week", "Rate at which trust moves toward earned trust.", ge=0, le=1)
     fairness_relaxation: float = P(0.1, "1/week", "Rate at which perceived fairness follows the books.", ge=0, le=1)
@@ -478,7 +481,8 @@ class Dynamics(_Section):
         ge=0, le=1
     )
     relevance_drift: float = P(
-        0.2, "1/year", "Rate at which the partners' relevance to each other erodes without joint exploration.",
+        0.2, "1/year", "Rate at which the partners' relevance to each other erodes without joint exploration "
+        "(times a per-run speed of drifting apart, exponential with mean 1).",
         ge=0, le=10
     )
     relevance_gain: float = P(
