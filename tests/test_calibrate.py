@@ -25,7 +25,9 @@ from partnersim.scenario import InputError
 from partnersim.scenario.schema import Mechanisms
 
 # drift alone (every other mechanism off) is deterministic: final alignment is a monotone function of the decay
-DRIFT_ONLY = {"horizon_days": 182.0, **{f"mechanisms.{k}": k == "drift" for k in Mechanisms.model_fields}}
+# (and no per-run affinity: Model 2.0 draws how naturally aligned each pair is, dynamics.affinity_spread)
+DRIFT_ONLY = {"horizon_days": 182.0, "dynamics.affinity_spread": 0.0,
+              **{f"mechanisms.{k}": k == "drift" for k in Mechanisms.model_fields}}
 TRUE_DECAY = 0.02
 
 
