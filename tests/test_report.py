@@ -66,9 +66,10 @@ def test_comparison_report_reads_for_a_client(comparison_html):
     # every image says what it shows
     alts = re.findall(r'<img [^>]*alt="([^"]*)"', page)
     assert len(alts) == 4 and all(len(a) > 20 for a in alts)
-    # findings in the order of what matters, not effect size: fairness before conflicts, nothing on resolved ones
+    # findings in the order of what matters, not effect size: trust (+5 points) before the less satisfied
+    # partner's fairness (+31 points); nothing on resolved conflicts
     buys = page[page.index("<h2>What it buys"):page.index("<h2>What changes</h2>")]
-    assert buys.index("Large Co's perceived fairness") < buys.index("Small Co's perceived fairness")
+    assert buys.index("Final trust is higher") < buys.index("The less satisfied partner's perceived fairness")
     assert "conflicts resolved" not in buys
 
 

@@ -147,7 +147,7 @@ def traffic(m: Model, sender: int):
         t = cs.unclock(w)
         if t >= m.horizon:
             return
-        yield env.timeout(t - env.now)
+        yield m.until(t)
         if not st.active:
             return
         if rng.uniform() < self_serve and platform:

@@ -61,7 +61,7 @@ def hazard_terms(m: Model) -> tuple[float, ...]:
     """The terms of the log-hazard, in :data:`SOURCES` order (without the routine term)."""
     st = m.st
     h_mis, h_unf, h_missed, h_shift, style, h_strain, _base, competition, customers, _co = m._hazard
-    strain = m.drained(0) + m.drained(1)
+    strain = m.strain[0] + m.strain[1]  # (as of the last advance(): the weekly tick)
     f0, f1 = st.fairness
     return (h_mis * (1.0 - st.alignment), h_unf * (1.0 - (f1 if f1 < f0 else f0)), h_missed * st.missed_recent,
             h_shift * st.shift_pressure, style, h_strain * strain, competition, customers)
@@ -78,10 +78,19 @@ def activity(m: Model) -> float:
 
 
 def hazard(m: Model) -> float:
-    """Conflict hazard per day in the current state (coefficients cached by :func:`hazard_coefficients`)."""
-    x = sum(hazard_terms(m)) - m._hazard[9]
+    """Conflict hazard per day in the current state (coefficients cached by :func:`hazard_coefficients`).
+
+    The sum of :func:`hazard_terms`, spelled out (it runs at every weekly tick).
+    """
+    st = m.st
+    h_mis, h_unf, h_missed, h_shift, style, h_strain, base, competition, customers, co = m._hazard
+    f0, f1 = st.fairness
+    sa, sb = m.strain
+    x = (h_mis * (1.0 - st.alignment) + h_unf * (1.0 - (f1 if f1 < f0 else f0)) + h_missed * st.missed_recent
+         + h_shift * st.shift_pressure + style + h_strain * (sa + sb) + competition + customers - co)
+    a = 0.2 + 0.4 * st.initiatives_active  # activity(), spelled out
     # capped (one conflict a day; exponent at 50) so that extreme valid parameters cannot overflow
-    h = m._hazard[6] * activity(m) * math.exp(50.0 if x > 50.0 else x)
+    h = base * (a if a < 1.0 else 1.0) * math.exp(50.0 if x > 50.0 else x)
     return h if h < MAX_HAZARD else MAX_HAZARD
 
 

@@ -16,13 +16,14 @@ import simpy
 
 from partnersim.model import communication, conflicts, initiatives, meetings, review
 from partnersim.model.calendar import WorkCalendar, overlap_hours
+from partnersim.model.initiatives import effort
 from partnersim.model.metrics import summarize
 from partnersim.model.recorder import COLUMNS, Recorder
 from partnersim.model.resources import INF, Pool
 from partnersim.model.state import State
 from partnersim.model.streams import Stream, make_streams
 
-__all__ = ["Model", "RunOutput", "run_model"]
+__all__ = ["Model", "RunOutput", "run_model", "effort", "fairness_targets"]
 
 DAYS_PER_YEAR = 365.0
 DAYS_PER_MONTH = 30.4375
@@ -118,6 +119,7 @@ class Model:
         self.hours = (Pool(INF, 0.0, INF), Pool(INF, 0.0, INF))
         self.fund = Pool(0.0, 0.0, INF)
         self.fund_in = (0.0, 0.0)
+        self.strain = (0.0, 0.0)  # exhaustion of each partner's staff hours at the last advance()
         # weekly rows from day 0, plus a last row at the horizon when it is not a whole week
         self.recorder = Recorder(int(self.horizon // 7) + 1 + (1 if self.horizon % 7.0 > 1e-9 else 0))
         self._rev_t = 0.0
@@ -172,8 +174,7 @@ class Model:
         self._relevance_drift = (d.relevance_drift * self.drift_apart * (1.0 - 0.5 * ag.co_ownership)
                                  / DAYS_PER_YEAR if mech.coevolution else 0.0)
         self._hazard = conflicts.hazard_coefficients(p)
-        self._hot = (d.negativity_bias, d.latent_wear, d.overload_satisfaction if self.finite else 0.0,
-                     ag.cross_training_hours)
+        self._hot = (d.negativity_bias, d.latent_wear, d.overload_satisfaction, ag.cross_training_hours)
         self.update_capacity(self.env.now)
 
     def set_params(self, scenario: Any) -> None:
@@ -222,16 +223,22 @@ class Model:
         Gaps are exponential with mean ``mean_gap`` days, drawn from ``stream``; it stops
         at the horizon or when the partnership ends.
         """
-        env, st = self.env, self.st
+        st = self.st
         t = 0.0
         while True:
             t += stream.exponential(mean_gap)
             if t >= self.horizon:
                 return
-            yield env.timeout(t - env.now)
+            yield self.until(t)
             if not st.active:
                 return
             on_arrival(t)
+
+    def until(self, t: float) -> simpy.Timeout:
+        """A timeout to time ``t``, never negative: computed times (calendars, replies) may fall a
+        round-off (1e-14 days) before now."""
+        d = t - self.env.now
+        return self.env.timeout(d if d > 0.0 else 0.0)
 
     def log(self, kind: str, *details: Any) -> None:
         """Append an event to the trace (only when tracing).
@@ -341,14 +348,16 @@ class Model:
             st.joint_cum += (ja + jb) * years
             st.joint_rate[0] = ja * keep
             st.joint_rate[1] = jb * keep
-        sa, sb = st.spill
-        if sa or sb:  # cross-promotion's customers churn like the joint ones
+        spill = st.spill
+        if spill[0] or spill[1]:  # cross-promotion's customers churn like the joint ones
             keep = exp(-dt / self.value_life_days)
             core = st.core_revenue
-            for i, x in ((0, sa), (1, sb)):
-                lost = x * (1.0 - keep)
-                core[i] = core[i] - lost if core[i] > lost else 0.0
-                st.spill[i] = x * keep
+            lost = spill[0] * (1.0 - keep)
+            core[0] = core[0] - lost if core[0] > lost else 0.0
+            lost = spill[1] * (1.0 - keep)
+            core[1] = core[1] - lost if core[1] > lost else 0.0
+            spill[0] *= keep
+            spill[1] *= keep
         areas = self._areas
         areas[0] += st.trust * dt
         areas[1] += st.alignment * dt
@@ -402,9 +411,11 @@ class Model:
         team_target = 0.2 + 0.35 * st.trust + 0.25 * st.context + 0.2 * st.alignment
         n_open = len(st.open) + len(st.latent)
         team_target -= 0.05 * (n_open if n_open < 4 else 4)
-        if overload_sat:
+        if self.finite:
             ha, hb = self.hours
-            team_target -= overload_sat * 0.5 * (2.0 - ha.fill(t) - hb.fill(t))
+            sa_, sb_ = 1.0 - ha.fill(t), 1.0 - hb.fill(t)
+            self.strain = (sa_, sb_)  # read by the weekly record and the conflict hazard
+            team_target -= overload_sat * 0.5 * (sa_ + sb_)
         team_target = team_target if team_target > 0.0 else 0.0
         st.team_sat += (1.0 - exp(-0.1 * weeks)) * ((team_target if team_target < 1.0 else 1.0) - st.team_sat)
         # depth reached
@@ -444,7 +455,7 @@ class Model:
             len(st.latent), c["escalations"], self.fund.at(now), st.contrib_money[0], st.contrib_money[1],
             st.contrib_hours[0], st.contrib_hours[1], st.spent, st.meeting_hours, st.customer_sat,
             st.team_sat, st.initiatives_active, c["initiatives_completed"], st.response_ema, st.depth,
-            1.0 if st.active else 0.0, st.relevance, self.drained(0), self.drained(1),
+            1.0 if st.active else 0.0, st.relevance, self.strain[0], self.strain[1],
         ))
 
     def weekly(self):
@@ -505,17 +516,10 @@ class Model:
         self.grow_revenue(self.horizon)
         self.advance(self.horizon)
         self.open_changed()
-        if self.recorder.n < self.recorder.data.shape[0]:
+        if self.recorder.n < self.recorder.n_rows:
             self.record()
-        return RunOutput(summarize(self), self.recorder.data[: self.recorder.n], COLUMNS,
+        return RunOutput(summarize(self), self.recorder.array(), COLUMNS,
                          self.events, self.st.exit_reason)
-
-
-def effort(m: Model, i: int, money: float, hours: float) -> float:
-    """Partner ``i``'s effort: money over its monthly money capacity plus hours over its monthly
-    staff hours. One measure for perceived fairness and for attribution "by contribution"."""
-    inv_money, inv_hours = m._inv_cap[i]
-    return money * inv_money + hours * inv_hours
 
 
 def fairness_targets(m: Model) -> tuple[float, float]:

@@ -85,7 +85,7 @@ def arrivals(m: Model):
         cost = rng.lognormal_mean(mk.opportunity_cost, 0.5)
         hours = rng.lognormal_mean(mk.opportunity_hours, 0.3)
         risk = rng.uniform()
-        yield env.timeout(t - env.now)
+        yield m.until(t)
         if not st.active:
             return
         # (the slow state as of its last update, at most a week old: a rejected candidate costs no integration)
@@ -116,12 +116,25 @@ def _overlap_keep(m: Model) -> float:
     return 1.0 - 0.5 * m.p.market.overlap if m.p.mechanisms.competition else 1.0
 
 
-def _accepts(m: Model, i: int, risk: float, early: bool, value: float, cost: float, hours: float,
-             shares: tuple[float, float], att: tuple[float, float]) -> bool:
+def effort(m: Model, i: int, money: float, hours: float) -> float:
+    """Partner ``i``'s effort: money over its monthly money capacity plus hours over its monthly
+    staff hours. One measure for perceived fairness (:func:`partnersim.model.core.fairness_targets`)
+    and for attribution "by contribution"."""
+    inv_money, inv_hours = m._inv_cap[i]
+    return money * inv_money + hours * inv_hours
+
+
+def _within_tolerance(m: Model, i: int, risk: float, early: bool) -> bool:
     tol = m.partners[i].risk_tolerance + 0.3 * (m.st.trust - 0.5)
     if early:
         tol += 0.2 * m.p.agreement.co_ownership
-    if risk >= tol or not _can_staff(m, i, hours * _hour_shares(m, shares)[i]):
+    return risk < tol
+
+
+def _accepts(m: Model, i: int, risk: float, value: float, cost: float, hours: float,
+             shares: tuple[float, float], att: tuple[float, float]) -> bool:
+    """Whether partner ``i``, the risk being within its tolerance, can staff it and expects to gain."""
+    if not _can_staff(m, i, hours * _hour_shares(m, shares)[i]):
         return False
     share = shares[i] if m.p.agreement.funding_rule != "fund" else 0.5
     return _expected_gain(m, i, value * (1.0 - risk * 0.5), cost * share, hours * _hour_shares(m, shares)[i],
@@ -152,17 +165,17 @@ def opportunity(m: Model, origin: int, value: float, cost: float, hours: float, 
         extra_round = rng.uniform() >= p.agreement.co_ownership
         # proposal goes out now; the partner decides, then replies
         t_reply = send(m, origin, t0)
-        yield env.timeout(t_reply - env.now)
+        yield m.until(t_reply)
         yield env.timeout(theirs)
         if not st.active:
             return
         t_back = send(m, other, env.now)
-        yield env.timeout(t_back - env.now)
+        yield m.until(t_back)
         if extra_round and st.active:
             t2 = send(m, origin, env.now)
-            yield env.timeout(t2 - env.now)
+            yield m.until(t2)
         if env.now - t0 < own:
-            yield env.timeout(own - (env.now - t0))
+            yield m.until(t0 + own)
     else:
         yield env.timeout(own)
     if not st.active:
@@ -176,11 +189,13 @@ def opportunity(m: Model, origin: int, value: float, cost: float, hours: float, 
         c["opportunities_lost"] += 1
         m.log("opportunity_lost", round(took, 4))
         return
-    m.advance(env.now)
-    shares = funding_shares(m, origin)
-    att = _expected_attribution(m, origin, shares, cost, hours)
-    yes = _accepts(m, origin, risk, False, value, cost, hours, shares, att) and (
-        not consensus or _accepts(m, other, risk, True, value, cost, hours, shares, att))
+    # (judged on the slow state as of its last update, at most a week old)
+    yes = _within_tolerance(m, origin, risk, False) and (not consensus or _within_tolerance(m, other, risk, True))
+    if yes:  # (risk first: it turns most opportunities down, and costs nothing to judge)
+        shares = funding_shares(m, origin)
+        att = _expected_attribution(m, origin, shares, cost, hours)
+        yes = _accepts(m, origin, risk, value, cost, hours, shares, att) and (
+            not consensus or _accepts(m, other, risk, value, cost, hours, shares, att))
     if not yes:
         c["opportunities_declined"] += 1
         m.log("opportunity_declined")
@@ -236,8 +251,6 @@ def attribution_shares(m: Model, origin: int, money: tuple[float, float],
     (money over money capacity plus hours over staff capacity), so that it is fair by
     construction.
     """
-    from partnersim.model.core import effort
-
     ag = m.p.agreement
     if ag.attribution == "equal":
         return (0.5, 0.5)
@@ -307,7 +320,6 @@ def _run_initiative(m: Model, origin: int, value: float, cost: float, hours: flo
             return
         u = (rng.uniform(), rng.uniform())
         slip = rng.exponential(p.dynamics.slip_days)
-        m.advance(env.now)
         on_time = _reliable(m, 0, u[0]) and _reliable(m, 1, u[1])  # as stretched as the team is now
         # the milestone's staff hours, and the next tranche of money
         t_wait = env.now

@@ -153,7 +153,7 @@ def cadence(m: Model, kind: str):
         k += 1
         if t >= m.horizon:
             return
-        yield env.timeout(t - env.now)
+        yield m.until(t)
         if not st.active:
             return
         cfg = getattr(m.p.agreement.cadence, kind)
@@ -174,7 +174,7 @@ def clarity_meeting(m: Model):
     t = m.cal[0].next_working(m.env.now + 1.0)
     if t >= m.horizon:
         return
-    yield m.env.timeout(t - m.env.now)
+    yield m.until(t)
     if not m.st.active:
         return
     d = m.p.dynamics

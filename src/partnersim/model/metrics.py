@@ -17,8 +17,10 @@ NAN = float("nan")
 # name -> (unit, definition). The first 21 are the public contract of DESIGN.md.
 METRICS: dict[str, tuple[str, str]] = {
     "joint_revenue": ("currency", "Joint revenue earned over the run (attributed to either partner)."),
-    "revenue_growth_a": ("1/year", "Partner A's annualised growth of total revenue (core plus joint)."),
-    "revenue_growth_b": ("1/year", "Partner B's annualised growth of total revenue (core plus joint)."),
+    "revenue_growth_a": ("1/year", "Partner A's annualised growth of total revenue (core plus joint; under a "
+                         "year, the run's growth scaled to a year)."),
+    "revenue_growth_b": ("1/year", "Partner B's annualised growth of total revenue (core plus joint; under a "
+                         "year, the run's growth scaled to a year)."),
     "survived": ("0/1", "1 if the partnership still exists at the horizon."),
     "exit_day": ("days", "Day the partnership ended; empty (NaN) if it survived."),
     "conflicts_raised": ("count", "Conflicts that arose."),
@@ -89,7 +91,22 @@ METRICS: dict[str, tuple[str, str]] = {
     "value_for_money": ("ratio", "Margin earned over the run against what the partnership cost (money and staff "
                         "hours at hour_cost)."),
     "joint_revenue_rate": ("currency/year", "Joint revenue per year at the end (0 after an exit)."),
+    "conflicts_per_year": ("1/year", "Conflicts that arose per year the partnership lasted (a rate: unlike "
+                           "conflicts_raised, it does not grow because a partnership lasts longer)."),
+    "escalations_per_year": ("1/year", "Escalations per year the partnership lasted."),
 }
+
+
+def annual_growth(ratio: float, years: float) -> float:
+    """Growth per year that turns 1 into ``ratio`` in ``years``: compounded over a year or more;
+    over a shorter run, the run's growth scaled to a year without compounding (compounding a
+    week's growth 52 times overflows, and says nothing)."""
+    if ratio <= 0.0:
+        return -1.0
+    if years >= 1.0:
+        x = math.log(ratio) / years
+        return math.expm1(x) if x < 700.0 else float(ratio - 1.0) / years
+    return (ratio - 1.0) / years
 
 
 def summarize(m: Model) -> dict[str, float]:
@@ -103,10 +120,7 @@ def summarize(m: Model) -> dict[str, float]:
     for i, pp in enumerate(m.partners):
         final = st.core_revenue[i] + st.joint_rate[i]
         key = "ab"[i]
-        try:
-            out[f"revenue_growth_{key}"] = (final / pp.revenue) ** (1.0 / years) - 1.0 if final > 0 else -1.0
-        except OverflowError:  # a tiny starting revenue or a very short horizon
-            out[f"revenue_growth_{key}"] = math.inf
+        out[f"revenue_growth_{key}"] = annual_growth(final / pp.revenue, years)
         uplift.append(final / (pp.revenue * math.exp(pp.growth_rate * years)) - 1.0)
     out["survived"] = 1.0 if st.active else 0.0
     out["exit_day"] = NAN if st.active else st.exit_day
@@ -169,4 +183,7 @@ def summarize(m: Model) -> dict[str, float]:
     cost = st.spent + m.p.market.hour_cost * (st.contrib_hours[0] + st.contrib_hours[1])
     out["value_for_money"] = m.p.market.margin * st.joint_cum / cost if cost > 0.0 else NAN
     out["joint_revenue_rate"] = st.joint_rate[0] + st.joint_rate[1]
+    lasted = (horizon if st.active else st.exit_day) / 365.0
+    out["conflicts_per_year"] = c["conflicts_raised"] / lasted if lasted > 0.0 else 0.0
+    out["escalations_per_year"] = c["escalations"] / lasted if lasted > 0.0 else 0.0
     return out

@@ -123,7 +123,7 @@ def _adapt(m: Model) -> None:
 
 def reviews(m: Model):
     """The periodic partnership review."""
-    env, st = m.env, m.st
+    st = m.st
     k = 1
     while True:
         rv = m.p.agreement.review
@@ -131,7 +131,7 @@ def reviews(m: Model):
         k += 1
         if t >= m.horizon:
             return
-        yield env.timeout(t - env.now)
+        yield m.until(t)
         if not st.active:
             return
         m.advance(t)
