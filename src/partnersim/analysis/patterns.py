@@ -22,10 +22,10 @@ The patterns (``../shared/MODEL.md``, issue 11):
 - **P2** structure helps without guaranteeing: the consultant's proposal survives 5 years in 53-73%
   of runs (Kale, Dyer & Singh 2002: 63% success with a dedicated alliance function), and more often
   than a handshake deal (the bundled ``handshake``: the baseline without monthly reviews, goal
-  clarity 0.2, no informal contact), which survives in 10-50%: Kale et al.'s 50% without a dedicated function is for formal
-  alliances, so it bounds a handshake deal from above (seed 000: most partnerships fail because they
-  are treated as casual handshake deals), while issue 11 calls a handshake that is always dead an
-  artefact (not doomed: at least 10%);
+  clarity 0.2, no informal contact), which survives in 10-50%: Kale et al.'s 50% without a
+  dedicated function is for formal alliances, so it bounds a handshake deal from above (seed 000:
+  most partnerships fail because they are treated as casual handshake deals), while issue 11 calls
+  a handshake that is always dead an artefact (not doomed: at least 10%);
 - **P3** median partnership life about 7 years (Bleeke & Ernst): Kaplan-Meier over 10 years;
 - **P4** partnerships end in several ways: among runs that end, no exit reason above 80%;
 - **B1-B5** the five behaviours of MODEL.md, as in ``tests/test_behaviours.py`` (same scenarios,
