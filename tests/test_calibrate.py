@@ -53,7 +53,8 @@ def test_docstring_examples_run():
 
 def test_the_bundled_calibration_file_loads_dynamics_coefficients_in_bounds():
     spec = load_calibration(DEFAULT_CALIBRATION_FILE)
-    assert spec.parameters and all(p.path.startswith("dynamics.") for p in spec.parameters)
+    assert spec.parameters and all(p.path.startswith(("dynamics.", "agreement.review.")) for p in spec.parameters)
+    assert {"dynamics.relevance_drift", "agreement.review.shortfall_ratio"} <= {p.path for p in spec.parameters}
     assert [p.id for p in spec.patterns] == ["P1", "P2", "P3", "P4", "B1", "B2", "B3", "B4", "B5"]
     assert load_calibration(DEFAULT_CALIBRATION_FILE, points=4, reps=10).points == 4
 

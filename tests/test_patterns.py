@@ -67,7 +67,7 @@ def test_p2_structure_helps_without_guaranteeing():
     rng = np.random.default_rng(0)
     u = rng.uniform(size=400)
     structured = runs((u < 0.63).astype(float))  # common random numbers: the same u
-    handshake = runs((u < 0.50).astype(float))
+    handshake = runs((u < 0.30).astype(float))  # fails more often than not, but is not doomed
     r = P["P2"].check({"structured_5y": structured, "handshake_5y": handshake})
     assert r.status == "holds", r
     bimodal = P["P2"].check({"structured_5y": runs([1.0] * 400), "handshake_5y": runs([0.0] * 400)})

@@ -200,3 +200,31 @@ def test_cli_screen_changes_the_base_with_set_and_at(tmp_path, capsys):
     assert "horizon_days" in err and len(err.strip().splitlines()) == 1
     assert cli_main(["screen", "--set", "no_equals_sign", "--out", str(out)]) == 2
     assert "--set" in capsys.readouterr().err
+
+
+def test_every_lever_of_the_bundled_file_says_what_it_should_do_or_why_not():
+    # Model 2.0 (issue 11, item 9): each lever has an expectation, or a note saying what it is for
+    levers, _ = plan_levers(load_scenario("baseline"), load_lever_table(DEFAULT_LEVER_FILE))
+    bare = [lv.name for lv in levers if not lv.expect and not lv.note]
+    new = ["agreement.cadence.monthly.context_share", "agreement.integrated_tracking", "agreement.joint_crm",
+           "agreement.cross_training_hours", "agreement.clarity_after_shift", "agreement.conflict.escalate_severity",
+           "agreement.conflict.interest_based", "agreement.review.adaptive", "agreement.review.shortfall_ratio",
+           "agreement.review.exit_relevance", "market.margin", "market.value_life_years", "market.overlap",
+           "market.shared_customers", "market.hour_cost", "initial.relevance", "mechanisms.resources",
+           "mechanisms.perception", "mechanisms.coevolution", "mechanisms.competition",
+           "dynamics.hazard_co_ownership", "dynamics.relevance_drift", "dynamics.negativity_bias"]
+    by_name = {lv.name: lv for lv in levers}
+    assert [n for n in new if n in bare or n not in by_name] == []
+    # contexts where the Model 2.0 meaning needs them
+    assert by_name["dynamics.hazard_strain"].context["partner_a.staff_hours"] < 20
+    assert by_name["dynamics.breach_trust_loss"].context == {"agreement.conflict.procedure": True}
+    assert by_name["dynamics.cross_training_effect"].context["agreement.cross_training_hours"] > 0
+    assert by_name["mechanisms.competition"].context["market.overlap"] >= 0.5
+    assert by_name["dynamics.hazard_co_ownership"].expect["conflicts_raised"] == "-"  # a hazard reduction
+
+
+def test_the_bundled_contexts_make_model2_context_levers_live():
+    r = screen(SHORT, reps=30, seed=1, workers=1, table=load_lever_table(DEFAULT_LEVER_FILE),
+               only=["dynamics.breach_trust_loss", "dynamics.cross_training_effect", "mechanisms.competition"])
+    st = dict(zip(r.levers["lever"], r.levers["status"], strict=True))
+    assert all(s not in ("dead", "nominal", "against") for s in st.values()), st
