@@ -18,7 +18,8 @@ from collections.abc import Sequence
 from partnersim.cli.output import WriteFailed
 from partnersim.scenario import InputError
 
-__all__ = ["main", "COMMANDS", "OneLineParser", "add_progress_flag", "positive_int", "nonneg_int", "warn_implausible"]
+__all__ = ["main", "COMMANDS", "OneLineParser", "add_progress_flag", "positive_int", "nonneg_int", "probability",
+           "warn_implausible"]
 
 # command -> (module, one-line help); a module that is not there yet is left out.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -61,6 +62,17 @@ def _int_at_least(low: int, words: str):
 
 positive_int = _int_at_least(1, "at least 1")
 positive_int.__doc__ = "argparse type: an integer >= 1."
+
+
+def probability(text: str) -> float:
+    """argparse type: a number strictly between 0 and 1."""
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 < v < 1:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1 (got {v:g})")
+    return v
 nonneg_int = _int_at_least(0, "0 or more")
 nonneg_int.__doc__ = "argparse type: an integer >= 0 (seeds)."
 

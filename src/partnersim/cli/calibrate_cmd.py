@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from partnersim.cli import positive_int
+from partnersim.cli import positive_int, probability
 from partnersim.cli.run_cmd import out_dir
 
 __all__ = ["add_parser", "main_calibrate", "main_robustness", "main_patterns", "read_changes_file"]
@@ -47,16 +47,6 @@ def read_changes_file(path: Path) -> dict[str, Any]:
     return out
 
 
-def _fraction(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not 0 < v < 1:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 1 (got {v:g})")
-    return v
-
-
 def _common(p: argparse.ArgumentParser, default_out: str) -> None:
     p.add_argument("file", metavar="FILE", type=Path, nargs="?", default=None,
                    help="calibration file (default docs/calibration.toml)")
@@ -88,7 +78,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "docs/model.md), robustness.csv, points.csv and checks.csv. Resumable.",
     )
     _common(r, "out/robustness")
-    r.add_argument("--factor", type=_fraction, default=0.5, help="relative move (default 0.5: -50%% and +50%%)")
+    r.add_argument("--factor", type=probability, default=0.5, help="relative move (default 0.5: -50%% and +50%%)")
     r.add_argument("--only", nargs="+", default=None, metavar="PATH",
                    help="move only these coefficients (dotted paths)")
     r.add_argument("--at", type=Path, default=None, metavar="TOML",

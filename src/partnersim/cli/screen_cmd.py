@@ -11,12 +11,12 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from partnersim.cli import add_progress_flag, nonneg_int, positive_int
+from partnersim.cli import add_progress_flag, nonneg_int, positive_int, probability
 from partnersim.cli.calibrate_cmd import read_changes_file
 from partnersim.cli.run_cmd import out_dir
 from partnersim.scenario import InputError, load_scenario, with_changes
 
-__all__ = ["add_parser", "main", "parse_set", "probability"]
+__all__ = ["add_parser", "main", "parse_set"]
 
 
 def parse_set(items: list[str]) -> dict[str, Any]:
@@ -40,17 +40,6 @@ def parse_set(items: list[str]) -> dict[str, Any]:
             value = text
         out[path.strip()] = value
     return out
-
-
-def probability(text: str) -> float:
-    """argparse type: a number strictly between 0 and 1."""
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not 0 < v < 1:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 1 (got {v:g})")
-    return v
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
