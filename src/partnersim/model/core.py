@@ -270,7 +270,7 @@ class Model:
             return
         if self.p.agreement.funding_rule == "fund":
             if not self.finite:
-                self.fund.take(self.env.now, 0.0)
+                self.fund.at(self.env.now)  # (bring the balance up to date; take() would clamp it at 0)
                 self.fund.level -= amount  # bottomless: the balance may go negative
             st.spent += amount
             if self.events is not None:
