@@ -13,9 +13,9 @@ import functools
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import stats
 
 from partnersim import load_scenario, with_changes
+from partnersim.analysis.checks import km_median_years, share_ci, survival_check
 from partnersim.model import run_model
 from partnersim.model.review import EXIT_REASONS
 
@@ -37,37 +37,11 @@ def ensemble(name: str, horizon: float = FIVE_YEARS, reps: int = REPS) -> pd.Dat
     return pd.DataFrame(rows)
 
 
-def share_interval(k: int, n: int) -> tuple[float, float]:
-    """Two-sided 99% Clopper-Pearson interval of a share."""
-    ci = stats.binomtest(k, n).proportion_ci(confidence_level=1 - ALPHA, method="exact")
-    return ci.low, ci.high
-
-
-def mcnemar_greater(x: np.ndarray, y: np.ndarray) -> float:
-    """One-sided exact McNemar p-value that x survives where y does not more often than the reverse."""
-    only_x, only_y = int(((x == 1) & (y == 0)).sum()), int(((x == 0) & (y == 1)).sum())
-    return stats.binomtest(only_x, only_x + only_y, 0.5, alternative="greater").pvalue if only_x + only_y else 1.0
-
-
-def km_median(days: np.ndarray, ended: np.ndarray) -> float:
-    """Kaplan-Meier median of the time to an exit (inf if survival never falls to one half)."""
-    order = np.argsort(days, kind="stable")
-    days, ended = days[order], ended[order]
-    at_risk, surv = len(days), 1.0
-    for t, e in zip(days, ended, strict=True):
-        if e:
-            surv *= 1.0 - 1.0 / at_risk
-            if surv <= 0.5:
-                return float(t)
-        at_risk -= 1
-    return float("inf")
-
-
 def test_l1_a_typical_agreement_is_neither_immortal_nor_doomed():
     # 30-70% of alliances fail or fall short (Bamford, Gomes-Casseres & Robinson; Kale & Singh 2009)
     df = ensemble("baseline")
     ended = int((df["survived"] == 0).sum())
-    low, high = share_interval(ended, len(df))
+    low, high = share_ci(ended, len(df), ALPHA)
     assert 0.3 <= ended / len(df) <= 0.7, f"{ended}/{len(df)} ended within five years"
     assert low > 0.2 and high < 0.8, (low, high)
 
@@ -77,20 +51,19 @@ def test_l2_structure_helps_without_guaranteeing_survival():
     designed, typical, handshake = (ensemble(n) for n in ("consultant_proposal", "baseline", "handshake"))
     s = {k: float(df["survived"].mean()) for k, df in
          (("designed", designed), ("typical", typical), ("handshake", handshake))}
-    assert mcnemar_greater(designed["survived"].to_numpy(), typical["survived"].to_numpy()) < ALPHA, s
-    assert mcnemar_greater(typical["survived"].to_numpy(), handshake["survived"].to_numpy()) < ALPHA, s
+    assert survival_check(designed, typical, ALPHA).p_value < ALPHA, s
+    assert survival_check(typical, handshake, ALPHA).p_value < ALPHA, s
     # no guarantee either way: the designed agreement still ends in some runs, the handshake survives in some
-    assert share_interval(int((designed["survived"] == 0).sum()), REPS)[0] > 0.05, s
-    assert share_interval(int(handshake["survived"].sum()), REPS)[0] > 0.0, s
+    assert share_ci(int((designed["survived"] == 0).sum()), REPS, ALPHA)[0] > 0.05, s
+    assert share_ci(int(handshake["survived"].sum()), REPS, ALPHA)[0] > 0.0, s
 
 
 def test_l3_median_life_is_several_years_and_most_endings_are_not_collapse():
     # joint ventures: median life about 7 years, most end by a change of ownership or by agreement
     # rather than collapse (Bleeke & Ernst)
     df = ensemble("baseline", horizon=3650, reps=200)
-    days = df["exit_day"].fillna(3650.0).to_numpy()
-    median_years = km_median(days, (df["survived"] == 0).to_numpy()) / 365.0
-    assert 4.0 <= median_years <= 10.0, median_years
+    median_years, reached = km_median_years(df, 3650.0)
+    assert reached and 4.0 <= median_years <= 10.0, median_years
     ended = df[df["survived"] == 0]
     assert (ended["exit_reason"] == "trust").mean() < 0.5, ended["exit_reason"].value_counts().to_dict()
 

@@ -134,11 +134,11 @@ def _within_tolerance(m: Model, i: int, risk: float, early: bool) -> bool:
 def _accepts(m: Model, i: int, risk: float, value: float, cost: float, hours: float,
              shares: tuple[float, float], att: tuple[float, float]) -> bool:
     """Whether partner ``i``, the risk being within its tolerance, can staff it and expects to gain."""
-    if not _can_staff(m, i, hours * _hour_shares(m, shares)[i]):
+    own_hours = hours * _hour_shares(m, shares)[i]
+    if not _can_staff(m, i, own_hours):
         return False
     share = shares[i] if m.p.agreement.funding_rule != "fund" else 0.5
-    return _expected_gain(m, i, value * (1.0 - risk * 0.5), cost * share, hours * _hour_shares(m, shares)[i],
-                          att[i]) > 0.0
+    return _expected_gain(m, i, value * (1.0 - risk * 0.5), cost * share, own_hours, att[i]) > 0.0
 
 
 def _can_staff(m: Model, i: int, need: float) -> bool:
