@@ -56,9 +56,11 @@ notebooks: install
 lint: install
 	$(BIN)/ruff check src tests benchmarks docs
 
-## The benchmarks: about 30 minutes on 2 cores, a progress line per round (benchmarks/run.py --quick: minutes).
+## The benchmarks: every figure of the README's table in about 5 minutes on 2 cores, a progress line per
+## round; BENCH_ARGS=--full for more rounds and a 100,000-run memory sweep (about 30 minutes).
+BENCH_ARGS ?=
 bench: install
-	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
 
 ## Where a model run's time goes (pyinstrument, sampling): call tree and own time per function.
 profile: install

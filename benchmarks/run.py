@@ -2,7 +2,8 @@
 
 Usage (from the project root)::
 
-    .venv/bin/python benchmarks/run.py            # full run: about 30 minutes on the 2-core machine
+    .venv/bin/python benchmarks/run.py            # every figure of the README's table: about 5 minutes on 2 cores
+    .venv/bin/python benchmarks/run.py --full     # more rounds, a 100,000-run memory sweep: about 30 minutes
     .venv/bin/python benchmarks/run.py --quick    # small sizes, a few minutes: checks the benchmarks work
     .venv/bin/python benchmarks/run.py --only run_cost,live
 
@@ -58,8 +59,26 @@ from partnersim.model import core as model_core  # noqa: E402
 from partnersim.model import run_model  # noqa: E402
 
 SECTIONS = ("run_cost", "live", "scaling", "memory")
-#: Rough minutes per section of a full run on the 2-core development machine (for the progress lines).
-FULL_MINUTES = {"run_cost": 4, "live": 3, "scaling": 9, "memory": 13}
+#: The sizes of each section: ``quick`` checks the script works (the test suite runs it), the
+#: default ``standard`` gives every figure of the README's table in about 5 minutes on the 2-core
+#: machine, ``full`` repeats more rounds and sweeps 100,000 runs (about 30 minutes).
+SIZES: dict[str, dict[str, dict[str, Any]]] = {
+    "quick": {"run_cost": {"rounds": 2, "runs": 5, "bare_n": 20_000, "kind_runs": 10},
+              "live": {"reps": 20, "rounds": 2}, "app": {"reps": 20, "changes": 2, "rounds": 1},
+              "scaling": {"reps": 60, "rounds": 2}, "dask": {"runs": 200, "rounds": 1},
+              "memory": {"runs": (500, 2_000)}},
+    "standard": {"run_cost": {"rounds": 5, "runs": 20, "bare_n": 100_000, "kind_runs": 30},
+                 "live": {"reps": 100, "rounds": 3}, "app": {"reps": 100, "changes": 3, "rounds": 2},
+                 "scaling": {"reps": 200, "rounds": 3}, "dask": {"runs": 1000, "rounds": 3},
+                 "memory": {"runs": (2_000, 20_000)}},
+    "full": {"run_cost": {"rounds": 7, "runs": 30, "bare_n": 200_000, "kind_runs": 50},
+             "live": {"reps": 100, "rounds": 5}, "app": {"reps": 100, "changes": 5, "rounds": 3},
+             "scaling": {"reps": 400, "rounds": 5}, "dask": {"runs": 2000, "rounds": 7},
+             "memory": {"runs": (10_000, 100_000)}},
+}
+#: Rough minutes per section on the 2-core development machine (for the progress lines).
+MINUTES = {"standard": {"run_cost": 0.5, "live": 1, "scaling": 2, "memory": 1.5},
+           "full": {"run_cost": 4, "live": 3, "scaling": 9, "memory": 13}}
 _T0 = time.perf_counter()
 
 
@@ -187,9 +206,10 @@ def phase_seconds(scenario: Any, runs: int, start: int = 0) -> dict[str, float]:
 
 
 # -- sections ----------------------------------------------------------------------------
-def bench_run_cost(quick: bool) -> dict[str, Any]:
+def bench_run_cost(size: str) -> dict[str, Any]:
     sc = load_scenario("baseline")
-    rounds, runs, bare_n = (2, 5, 20_000) if quick else (7, 30, 200_000)
+    z = SIZES[size]["run_cost"]
+    rounds, runs, bare_n = z["rounds"], z["runs"], z["bare_n"]
     run_model(sc, 0, 0)  # warm imports and caches
     bare, after, before, units, phases = [], [], [], [], []
     for k in range(rounds):  # interleaved, so that load changes hit all alike
@@ -204,9 +224,9 @@ def bench_run_cost(quick: bool) -> dict[str, Any]:
     b = statistics.median(bare)
     ta, tb = statistics.median(after), statistics.median(before)
     note("run_cost: counting events by kind")
-    kinds = event_kinds_per_run(sc, 10 if quick else 50, "planned")
+    kinds = event_kinds_per_run(sc, z["kind_runs"], "planned")
     ea = sum(kinds.values())
-    eb = sum(event_kinds_per_run(sc, 10 if quick else 50, "process").values())
+    eb = sum(event_kinds_per_run(sc, z["kind_runs"], "process").values())
     # where the time of one run goes, in bare-event equivalents (medians over the rounds)
     unit = {name: statistics.median(u[name] for u in units) for name in units[0]}
     unit["end"] = unit["start"]
@@ -237,25 +257,26 @@ def bench_run_cost(quick: bool) -> dict[str, Any]:
     }
 
 
-def bench_live(quick: bool) -> dict[str, Any]:
+def bench_live(size: str) -> dict[str, Any]:
     from partnersim.run import ensemble
 
     sc = load_scenario("baseline")
-    reps = 20 if quick else 100
+    z = SIZES[size]["live"]
+    reps = z["reps"]
     out: dict[str, Any] = {"reps": reps, "workers": 2}
     note(f"live: {reps} replications on 2 workers, first call and warm calls")
     t = time.perf_counter()
     ensemble.run_ensemble(sc, reps, 1, workers=2, progress=False)
     out["cold_s"] = time.perf_counter() - t  # includes starting the pool
     warm = []
-    for k in range(2 if quick else 5):
+    for k in range(z["rounds"]):
         t = time.perf_counter()
         ensemble.run_ensemble(sc, reps, 100 + k, workers=2, progress=False)
         warm.append(time.perf_counter() - t)
     out["warm_s"] = statistics.median(warm)
     if hasattr(ensemble, "iter_ensemble"):
         firsts = []
-        for k in range(2 if quick else 5):
+        for k in range(z["rounds"]):
             t = time.perf_counter()
             it = ensemble.iter_ensemble(sc, reps, 200 + k, workers=2)
             next(iter(it))
@@ -264,13 +285,14 @@ def bench_live(quick: bool) -> dict[str, Any]:
                 pass
         out["first_partial_s"] = statistics.median(firsts)
     note("live: the explore notebook end to end (benchmarks/app_redraw.py, fresh processes)")
-    out["app"] = _app_redraw(quick)
+    out["app"] = _app_redraw(size)
     return out
 
 
-def _app_redraw(quick: bool) -> dict[str, Any]:
+def _app_redraw(size: str) -> dict[str, Any]:
     """The explore app end to end (benchmarks/app_redraw.py), each round in a fresh process."""
-    reps, changes, rounds = (20, 2, 1) if quick else (100, 5, 3)
+    z = SIZES[size]["app"]
+    reps, changes, rounds = z["reps"], z["changes"], z["rounds"]
     cmd = [sys.executable, str(ROOT / "benchmarks" / "app_redraw.py"), "--reps", str(reps), "--changes", str(changes)]
     got = []
     for _ in range(rounds):
@@ -341,17 +363,18 @@ class _SoloRunners:
             p.wait(timeout=30)
 
 
-def bench_scaling(quick: bool) -> dict[str, Any]:
+def bench_scaling(size: str) -> dict[str, Any]:
     from partnersim.run import ensemble
 
     sc = load_scenario("baseline")
-    reps = 60 if quick else 400
+    z = SIZES[size]["scaling"]
+    reps = z["reps"]
     ensemble.run_ensemble(sc, 10, 0, workers=2, progress=False)  # warm the pool
     solo = _SoloRunners()
     r1, r2, m1, m2 = [], [], [], []
     try:
-        for k in range(2 if quick else 5):
-            note(f"scaling: round {k + 1}/{2 if quick else 5} ({reps} runs on 1 and on 2 workers, two plain processes)")
+        for k in range(z["rounds"]):
+            note(f"scaling: round {k + 1}/{z['rounds']} ({reps} runs on 1 and on 2 workers, two plain processes)")
             t = time.perf_counter()
             ensemble.run_ensemble(sc, reps, k, workers=1, progress=False)
             r1.append(reps / (time.perf_counter() - t))
@@ -371,7 +394,7 @@ def bench_scaling(quick: bool) -> dict[str, Any]:
         rounds = [b2 / (2 * b1) for b1, b2 in zip(ones, twos, strict=True)]
         out[f"{key}_2"] = statistics.median(rounds)
         out[f"{key}_rounds"] = [round(x, 3) for x in rounds]
-    out.update(_dask_vs_local(quick))
+    out.update(_dask_vs_local(size))
     return out
 
 
@@ -438,7 +461,7 @@ def _peak_memory_of(cmd: list[str]) -> tuple[float, float, float, int]:
     return time.perf_counter() - t, peak_pss / 2**20, peak_rss / 2**20, code
 
 
-def _dask_vs_local(quick: bool) -> dict[str, Any]:
+def _dask_vs_local(size: str) -> dict[str, Any]:
     """Dask LocalCluster against the local pool on the same sweep.
 
     Steady state: both executors started (and warmed) before the clock, sweeps interleaved;
@@ -447,7 +470,8 @@ def _dask_vs_local(quick: bool) -> dict[str, Any]:
     from partnersim.analysis.sweep import sweep
     from partnersim.run.executors import DaskExecutor, LocalPoolExecutor
 
-    runs = 200 if quick else 2000
+    z = SIZES[size]["dask"]
+    runs = z["runs"]
     out: dict[str, Any] = {"sweep_runs": runs}
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -457,8 +481,8 @@ def _dask_vs_local(quick: bool) -> dict[str, Any]:
             for name, ex in (("local", local), ("dask", dask)):
                 sweep(file, folder / f"warm_{name}", executor=ex, progress=False)
             times: dict[str, list[float]] = {"local": [], "dask": []}
-            for k in range(1 if quick else 7):
-                note(f"scaling: Dask against the local pool, round {k + 1}/{1 if quick else 7} ({runs} runs each)")
+            for k in range(z["rounds"]):
+                note(f"scaling: Dask against the local pool, round {k + 1}/{z['rounds']} ({runs} runs each)")
                 order = (("local", local), ("dask", dask)) if k % 2 == 0 else (("dask", dask), ("local", local))
                 for name, ex in order:
                     t = time.perf_counter()
@@ -479,8 +503,8 @@ def _dask_vs_local(quick: bool) -> dict[str, Any]:
     return out
 
 
-def bench_memory(quick: bool) -> dict[str, Any]:
-    sizes = (500, 2_000) if quick else (10_000, 100_000)
+def bench_memory(size: str) -> dict[str, Any]:
+    sizes = SIZES[size]["memory"]["runs"]
     out: dict[str, Any] = {"horizon_days": 180}
     with tempfile.TemporaryDirectory() as tmp:
         for n in sizes:
@@ -581,29 +605,37 @@ def table(results: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--quick", action="store_true", help="small sizes (checks the benchmarks work)")
+    size = ap.add_mutually_exclusive_group()
+    size.add_argument("--quick", action="store_const", const="quick", dest="size",
+                      help="small sizes: checks the benchmarks work (what the test suite runs)")
+    size.add_argument("--full", action="store_const", const="full", dest="size",
+                      help="more rounds and a 100,000-run memory sweep: about 30 minutes on 2 cores")
+    ap.set_defaults(size="standard")
     ap.add_argument("--only", default=",".join(SECTIONS), help=f"comma-separated sections of {SECTIONS}")
     ap.add_argument("--json", type=Path, default=None,
                     help="where to write JSON (default benchmarks/results.json, the committed results; "
                     "with --quick, out/bench-quick.json)")
     args = ap.parse_args(argv)
-    if args.json is None:  # a quick run never overwrites the committed full results
-        args.json = ROOT / ("out/bench-quick.json" if args.quick else "benchmarks/results.json")
+    quick = args.size == "quick"
+    if args.json is None:  # a quick run never overwrites the committed results
+        args.json = ROOT / ("out/bench-quick.json" if quick else "benchmarks/results.json")
     chosen = [s.strip() for s in args.only.split(",") if s.strip()]
     unknown = [s for s in chosen if s not in BENCHES]
     if unknown:
         ap.error(f"unknown section(s): {', '.join(unknown)}")
     results: dict[str, Any] = {
         "meta": {"partnersim": __version__, "python": platform.python_version(), "simpy": simpy.__version__,
-                 "cpus": os.cpu_count(), "quick": args.quick, "when": time.strftime("%Y-%m-%dT%H:%M:%S%z")},
+                 "cpus": os.cpu_count(), "quick": quick, "size": args.size,
+                 "when": time.strftime("%Y-%m-%dT%H:%M:%S%z")},
     }
-    if not args.quick:
-        minutes = sum(FULL_MINUTES[name] for name in chosen)
-        note(f"full benchmarks ({', '.join(chosen)}): about {minutes} minutes on a 2-core machine; "
-             "--quick checks they work in a few minutes")
+    if not quick:
+        minutes = sum(MINUTES[args.size][name] for name in chosen)
+        other = ("--full repeats more rounds (about 30 minutes)" if args.size == "standard"
+                 else "the default size takes about 5")
+        note(f"{args.size} benchmarks ({', '.join(chosen)}): about {minutes:g} minutes on a 2-core machine; {other}")
     for name in chosen:
         note(f"{name} ...")
-        results[name] = BENCHES[name](args.quick)
+        results[name] = BENCHES[name](args.size)
     print(table(results))
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(results, indent=2))
