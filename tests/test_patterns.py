@@ -181,3 +181,11 @@ def test_behaviour_checks_give_the_p_values_of_tests_test_behaviours():
     want = [stats.ttest_rel(prop[m], equal[m], alternative=alt).pvalue
             for m, alt in (("fairness_a", "greater"), ("fairness_b", "greater"), ("conflicts_raised", "less"))]
     assert [c.p_value for c in rep.results[0].checks] == pytest.approx(want, rel=1e-9)
+
+
+def test_every_pattern_arm_is_a_valid_scenario():
+    """Each arm of each pattern builds a scenario the schema accepts (the 10-year arms once asked for
+    3,652 days, above the 3,650-day bound, so ``partnersim patterns`` stopped on P3 and P4)."""
+    for pattern in pm.select_patterns():
+        for arm in pattern.arms:
+            assert arm.scenario().horizon_days <= 3650

@@ -79,7 +79,7 @@ SEED = 20261123
 #: The exit reasons of P4, one 0/1 metric each.
 EXIT_METRICS = ("exit_by_trust", "exit_by_shortfall", "exit_by_outgrowth", "exit_by_agreement")
 FIVE_YEARS = 1826.0
-TEN_YEARS = 3652.0
+TEN_YEARS = 3650.0  # the longest horizon a scenario allows (schema: horizon_days <= 3650)
 
 
 @dataclass(frozen=True)
