@@ -90,6 +90,30 @@ def test_meeting_quality_depends_on_overlap_against_duration():
     assert {e[3] for e in log if e[2] == "weekly"} == {1.0}  # 1 h fits
 
 
+
+def test_a_skipped_rotated_meeting_takes_no_turn_out_of_hours():
+    # B at UTC+6: a 4-hour meeting never fits the 2-hour overlap, so the partners take turns out of hours
+    from partnersim.model.meetings import hold_meeting
+
+    sc = only("meetings", "resources", horizon_days=30, partner_b__utc_offset=6,
+              agreement__cadence__rotate_times=True)
+    m = Model(sc, seed=1, trace=True)
+    who = []
+
+    def held(t, hours_b):
+        m.env.run(until=t)
+        m.hours[1].level, m.hours[1].t = hours_b, t  # B's staff hours now
+        before = m.st.burden_hours[:]
+        hold_meeting(m, "quarterly", 4.0, 1, 0.1, 0.0, 0.0)
+        extra = [m.st.burden_hours[i] - before[i] - 4.0 for i in (0, 1)]  # out of hours: 1.5 x 4 h
+        who.append(None if m.counts["meetings"] == len([w for w in who if w is not None]) else extra.index(2.0))
+
+    held(1.0, 10.0)   # held: the first turn out of hours
+    held(2.0, 0.0)    # skipped for lack of B's staff hours: no turn taken
+    held(3.0, 10.0)   # held: the other partner's turn
+    assert who == [0, None, 1]
+    assert m.counts["meetings_skipped"] == 1
+
 # -- messages across time zones ------------------------------------------------------------------
 
 def _message_model(**changes):

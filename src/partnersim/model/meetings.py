@@ -65,13 +65,16 @@ def accountability(p: Any) -> float:
 
 
 def meeting_quality(m: Model, duration_hours: float) -> tuple[float, int]:
-    """Quality of a meeting and which partner (0/1) joins out of hours (-1: nobody)."""
+    """Quality of a meeting and which partner (0/1) joins out of hours (-1: nobody).
+
+    With ``rotate_times`` it is the partner whose turn is next; the turn is taken
+    (``m.rotation``) only when the meeting is held (:func:`hold_meeting`).
+    """
     if m.overlap >= duration_hours:
         return 1.0, -1
     q = m.p.dynamics.out_of_hours_quality
     if m.p.agreement.cadence.rotate_times:
-        m.rotation ^= 1
-        return q, m.rotation
+        return q, m.rotation ^ 1
     return q, 1
 
 
@@ -107,6 +110,8 @@ def hold_meeting(m: Model, kind: str, duration: float, attendees: int, gain: flo
         m.counts["meetings_skipped"] += 1
         m.log("meeting_skipped", kind)
         return
+    if out_of_hours >= 0 and m.p.agreement.cadence.rotate_times:
+        m.rotation = out_of_hours  # a skipped meeting takes no turn out of hours
     if kind != "clarity":
         m.counts["meetings"] += 1
     eff = meeting_effect(kind, duration, 0.5 * (na + nb)) * q
