@@ -251,9 +251,15 @@ class Plan:
                 "max_reps": int(self.max_reps), "level": float(self.level)}
 
     def describe(self) -> str:
-        """One line: the targets, the first batch, the batch and the maximum."""
-        return (f"{', '.join(str(t) for t in self.targets)} (95% intervals; first {self.initial} replications, "
-                f"then batches of {self.batch}, at most {self.max_reps})").replace("95%", f"{self.level:.0%}")
+        """One line: the targets, the level, the first batch, the batch and the maximum.
+
+        Examples
+        --------
+        >>> Plan(as_targets("joint_revenue=5%"), max_reps=200).describe()
+        'joint_revenue=5% (95% intervals; first 10, then batches of 10, at most 200)'
+        """
+        return (f"{', '.join(str(t) for t in self.targets)} ({self.level:.0%} intervals; first {self.initial}, "
+                f"then batches of {self.batch}, at most {self.max_reps})")
 
 
 def rare_event_metric(metric: str) -> bool:
