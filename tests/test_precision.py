@@ -345,3 +345,24 @@ def test_the_commands_say_how_many_replications_were_needed(capsys, tmp_path, sw
                         "--no-progress")
     table = read_precision(tmp_path / "s")
     assert code == 0 and f"replications per point: {table['reps'].min()} to {table['reps'].max()}" in out
+
+
+def test_the_same_on_a_process_pool():
+    from partnersim.run.executors import LocalPoolExecutor
+
+    s = with_changes(load_scenario("baseline"), SHORT)
+    kw = {"seed": 7, "initial": 4, "batch": 5, "max_reps": 40, "keep_series": False}
+    here = adaptive_ensemble(s, {"final_trust": 0.01}, workers=1, **kw)
+    pooled = adaptive_ensemble(s, {"final_trust": 0.01}, executor=LocalPoolExecutor(2), **kw)
+    assert pooled.precision.reps == here.precision.reps > 4
+    pd.testing.assert_frame_equal(pooled.runs, here.runs)
+
+
+def test_the_docstring_examples():
+    import doctest
+
+    import partnersim.analysis.adaptive as adaptive
+    import partnersim.analysis.precision as precision
+
+    assert doctest.testmod(precision).failed == 0
+    assert doctest.testmod(adaptive).failed == 0
