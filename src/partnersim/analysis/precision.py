@@ -124,9 +124,17 @@ class Target:
         return f"{self.metric}={self.value * 100:g}%" if self.relative else f"{self.metric}={self.value:g}"
 
     def describe(self) -> str:
-        """The target in words: ``within 5% of its mean`` or ``within +-0.02``."""
-        return (f"within {self.value * 100:g}% of its mean" if self.relative
-                else f"within +-{self.value:g}")
+        """The target in words.
+
+        Examples
+        --------
+        >>> Target("joint_revenue", 0.1, True).describe(), Target("joint_revenue", 20000.0, False).describe()
+        ('within 10% of the true mean (half-width at most 9.09% of the mean)', 'within +-20,000')
+        """
+        from partnersim.analysis.units import format_number
+
+        return (f"within {self.value * 100:g}% of the true mean (half-width at most {self.threshold * 100:.3g}% "
+                "of the mean)" if self.relative else f"within +-{format_number(self.value)}")
 
 
 def parse_target(text: str, metrics: Collection[str] | None = None) -> Target:
