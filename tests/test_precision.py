@@ -16,6 +16,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.stats as st
+from hypothesis import given, settings
+from hypothesis import strategies as hs
 
 from partnersim.analysis.adaptive import adaptive_compare, adaptive_ensemble, check_runs, make_plan
 from partnersim.analysis.adaptive_sweep import read_precision
@@ -97,6 +99,29 @@ def test_the_rule_stops_where_the_formula_says():
     # decide is the same rule on the data available, and says what to run next
     assert decide({"final_trust": np.array(VALUES[:8])}, 8, plan)[:2] == (False, 9)
     assert decide({"final_trust": np.array(VALUES)}, 15, plan)[:2] == (True, 9)
+
+
+@settings(max_examples=150, deadline=None)
+@given(values=hs.lists(hs.floats(-1e3, 1e3, allow_nan=False), min_size=40, max_size=40),
+       initial=hs.integers(2, 8), batch=hs.integers(1, 7), max_reps=hs.integers(8, 40),
+       beta=hs.floats(0.5, 500.0), relative=hs.booleans())
+def test_the_stop_is_the_first_checkpoint_that_meets_the_formula(values, initial, batch, max_reps, beta, relative):
+    """Property: against a plain reimplementation of Law and Kelton's test with scipy.stats."""
+    target = Target("score", beta / 1000 if relative else beta, relative)  # an unknown metric: no rule of three
+    plan = Plan((target,), initial, batch, max_reps)
+    _, report = sequential(lambda a, b: {"score": values[a:b]}, plan)
+
+    def meets(n):
+        x = np.asarray(values[:n])
+        h = 0.0 if np.ptp(x) <= 1e-12 * max(1.0, np.abs(x).max()) else (
+            st.t.ppf(0.975, n - 1) * x.std(ddof=1) / math.sqrt(n))
+        if not relative:
+            return h <= beta
+        return (h == 0.0) if x.mean() == 0 else h / abs(x.mean()) <= target.value / (1 + target.value)
+
+    expected = next((n for n in plan.checkpoints() if meets(n)), max_reps)
+    assert report.reps == expected
+    assert report.met == meets(expected)
 
 
 def test_max_reps_is_respected():
