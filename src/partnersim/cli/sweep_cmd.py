@@ -53,10 +53,9 @@ def main(args: argparse.Namespace) -> int:
     warn_implausible("sweep", f"{args.sweep}: base", spec.base)
     planned = design.n_points * spec.replications
     where = args.scheduler or ("LocalCluster on 127.0.0.1" if executor == "dask" else "")
-    runs = (f"{planned} runs" if plan is None else
-            f"adaptive: precision {plan.describe()} per point")  # type: ignore[attr-defined]
-    print(f"{spec.name}: {design.kind} design, {design.n_points} points x {spec.replications} replications"
-          f"{' first' if plan is not None else ''} = {runs}, seed {spec.seed}; executor {executor}"
+    size = (f"{design.n_points} points x {spec.replications} replications = {planned} runs" if plan is None else
+            f"{design.n_points} points, replications per point until {plan.describe()}")  # type: ignore[attr-defined]
+    print(f"{spec.name}: {design.kind} design, {size}, seed {spec.seed}; executor {executor}"
           f"{f' ({where})' if where else ''}; folder {out}", flush=True)
     try:
         res = sweep(spec, out, executor=executor, workers=args.workers, scheduler=args.scheduler,
