@@ -479,8 +479,9 @@ class PrecisionReport:
         rows = [{"metric": c.target.metric, "target": str(c.target).split("=", 1)[1], "reps": self.reps, "n": c.n,
                  "mean": c.mean, "half_width": c.half_width, "precision": c.precision, "met": c.met,
                  "needed": self.needed.get(c.target.metric), "note": c.note} for c in self.checks]
-        return pd.DataFrame(rows, columns=["metric", "target", "reps", "n", "mean", "half_width", "precision", "met",
-                                           "needed", "note"])
+        table = pd.DataFrame(rows, columns=["metric", "target", "reps", "n", "mean", "half_width", "precision", "met",
+                                            "needed", "note"])
+        return table.astype({"needed": "Int64"})  # empty where the target never held
 
     def lines(self) -> list[str]:
         """The report in words: how many replications, then one line per target."""
@@ -512,7 +513,8 @@ def _check_line(c: Check, needed: int | None, what: str) -> str:
            else f"+-{format_number(c.half_width)}" if math.isfinite(c.half_width) else "no interval")
     verdict = "met" if c.met else "NOT met"
     when = f", first met at {needed}" if needed is not None and c.met else ""
-    line = f"  {t.metric}: target {t.describe()}; {got} on {c.n} {what}: {verdict}{when}"
+    on = f"{c.n} {what}" if c.n != 1 else f"1 {what.rstrip('s')}"
+    line = f"  {t.metric}: target {t.describe()}; {got} on {on}: {verdict}{when}"
     notes = {
         "constant": "the same value in every run: no spread",
         "rule of three": f"the same value in every run (a rare event not seen yet): half-width taken as 3/{c.n}",
