@@ -391,3 +391,18 @@ def test_the_docstring_examples():
 
     assert doctest.testmod(precision).failed == 0
     assert doctest.testmod(adaptive).failed == 0
+
+
+def test_the_apps_can_follow_an_adaptive_ensemble_batch_by_batch():
+    from partnersim.analysis.adaptive import iter_adaptive_ensemble
+
+    s = with_changes(load_scenario("baseline"), SHORT)
+    ups = list(iter_adaptive_ensemble(s, {"final_trust": 0.01}, seed=7, workers=1, initial=4, batch=5, max_reps=40,
+                                      keep_series=False))
+    assert [u.reps for u in ups] == list(range(4, ups[-1].reps + 1, 5)) and len(ups) > 1
+    assert [u.finished for u in ups] == [False] * (len(ups) - 1) + [True]
+    assert not all(c.met for c in ups[-2].checks) and all(c.met for c in ups[-1].checks)
+    partial = ups[-2].ensemble  # a partial ensemble is the fixed one of its size
+    pd.testing.assert_frame_equal(partial.runs, run_ensemble(s, reps=ups[-2].reps, seed=7, workers=1, progress=False,
+                                                             keep_series=False).runs)
+    assert partial.precision is None and ups[-1].ensemble.precision.reps == ups[-1].reps

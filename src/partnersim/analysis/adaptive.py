@@ -8,8 +8,9 @@ this module feeds it with replications of the model:
 - :func:`adaptive_compare`: pairs of replications of A and B on common random numbers, until
   each target metric's paired difference ``b - a`` meets its target
   (``compare(..., precision=...)`` calls it).
-- :func:`check_runs`: the targets on a table of runs (for live displays that stop when the
-  bands have settled).
+- :func:`iter_adaptive_ensemble`: the same, one checkpoint at a time, with the partial
+  ensemble (for the apps: redraw the bands after each batch, stop when ``finished``).
+- :func:`check_runs`: the targets on any table of runs.
 
 Replication ``i`` is ``simulate(scenario, seed, i)`` whatever the batch it ran in, so an
 adaptive ensemble that stopped at ``n`` replications equals ``run_ensemble(scenario, n, seed)``.
@@ -17,7 +18,7 @@ adaptive ensemble that stopped at ``n`` replications equals ``run_ensemble(scena
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +34,7 @@ from partnersim.analysis.precision import (
     PrecisionReport,
     as_targets,
     assess,
+    iter_sequential,
     sequential,
 )
 from partnersim.run.executors import Executor, InProcessExecutor, default_workers, make_executor
@@ -44,7 +46,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from partnersim.analysis.compare import Comparison
     from partnersim.run.ensemble import Ensemble
 
-__all__ = ["PrecisionSpec", "adaptive_compare", "adaptive_ensemble", "check_runs", "make_plan"]
+__all__ = ["AdaptiveUpdate", "PrecisionSpec", "adaptive_compare", "adaptive_ensemble", "check_runs",
+           "iter_adaptive_ensemble", "make_plan"]
 
 #: What ``precision=`` accepts: ``{"joint_revenue": "5%", "final_trust": 0.02}``, ``["joint_revenue=5%"]``, ...
 PrecisionSpec = Mapping[str, float | str] | Sequence[str] | str
@@ -137,6 +140,92 @@ def _bar(total: int, name: str, progress: bool | None) -> Any:
     return _progress_bar(total, name, progress)
 
 
+class AdaptiveUpdate:
+    """A checkpoint of :func:`iter_adaptive_ensemble`: replications so far, the checks, the partial ensemble.
+
+    Attributes
+    ----------
+    reps
+        Replications run so far (``0..reps-1``).
+    checks
+        Each target at ``reps`` (:class:`~partnersim.analysis.precision.Check`: ``.met``,
+        ``.half_width``, ...).
+    report
+        The :class:`~partnersim.analysis.precision.PrecisionReport` on the last update, else ``None``.
+    """
+
+    __slots__ = ("reps", "checks", "report", "_build", "_ensemble")
+
+    def __init__(self, reps: int, checks: tuple[Check, ...], report: PrecisionReport | None,
+                 build: Callable[[], Ensemble]) -> None:
+        self.reps, self.checks, self.report = reps, checks, report
+        self._build = build
+        self._ensemble: Ensemble | None = None
+
+    @property
+    def finished(self) -> bool:
+        """Whether the targets are met (or the maximum reached): the last update."""
+        return self.report is not None
+
+    @property
+    def ensemble(self) -> Ensemble:
+        """The replications so far as an :class:`~partnersim.run.ensemble.Ensemble` (built on first access)."""
+        if self._ensemble is None:
+            self._ensemble = self._build()
+        return self._ensemble
+
+    def __repr__(self) -> str:
+        met = sum(c.met for c in self.checks)
+        return f"AdaptiveUpdate(reps={self.reps}, met={met}/{len(self.checks)}, finished={self.finished})"
+
+
+def iter_adaptive_ensemble(scenario: Scenario | str | Path, precision: Any, seed: int = 0,
+                           workers: int | None = None, *, initial: int | None = None, batch: int | None = None,
+                           max_reps: int | None = None, level: float = 0.95, keep_series: bool = True,
+                           executor: Executor | None = None, progress: bool | None = False,
+                           ) -> Iterator[AdaptiveUpdate]:
+    """:func:`adaptive_ensemble`, yielding an :class:`AdaptiveUpdate` at each checkpoint (for the apps).
+
+    A live display draws ``update.ensemble.bands()`` after each batch and stops when
+    ``update.finished`` (every target met, or the maximum). Stopping the loop earlier leaves a
+    partial ensemble that is still the fixed one of ``update.reps`` replications.
+
+    Examples
+    --------
+    >>> from partnersim import load_scenario, with_changes
+    >>> s = with_changes(load_scenario("baseline"), {"horizon_days": 180})
+    >>> ups = list(iter_adaptive_ensemble(s, {"final_trust": 0.02}, seed=1, workers=1, initial=4, batch=4))
+    >>> ups[-1].finished, ups[-1].ensemble.reps == ups[-1].reps, [u.reps for u in ups][:2]
+    (True, True, [4, 8])
+    """
+    from partnersim.run.ensemble import Ensemble, _assemble
+
+    sc = as_scenario(scenario)
+    plan = make_plan(precision, initial, batch, max_reps, level)
+    ex = _executor(executor, workers)
+    parts: list[ChunkResult] = []
+    bar = _bar(plan.max_reps, sc.name, progress)
+
+    def more(start: int, stop: int) -> dict[str, np.ndarray]:
+        new = _run_range([(sc, int(seed))], start, stop, ex, keep_series, bar)[0]
+        parts.extend(new)
+        runs = _with_days_together(_runs_frame(new), sc.horizon_days)
+        return {m: runs[m].to_numpy(dtype=float) for m in plan.metrics}
+
+    def builder(snapshot: tuple[ChunkResult, ...], report: PrecisionReport | None) -> Callable[[], Ensemble]:
+        def build() -> Ensemble:
+            ens = _assemble(sc, int(seed), snapshot, keep_series)
+            return Ensemble(ens.scenario, ens.seed, ens.runs, ens.series, precision=report)
+        return build
+
+    try:
+        for step in iter_sequential(more, plan):
+            yield AdaptiveUpdate(step.reps, step.checks, step.report, builder(tuple(parts), step.report))
+    finally:
+        if bar is not None:
+            bar.close()
+
+
 def adaptive_ensemble(scenario: Scenario | str | Path, precision: Any, seed: int = 0, workers: int | None = None,
                       *, initial: int | None = None, batch: int | None = None, max_reps: int | None = None,
                       level: float = 0.95, keep_series: bool = True, executor: Executor | None = None,
@@ -178,27 +267,14 @@ def adaptive_ensemble(scenario: Scenario | str | Path, precision: Any, seed: int
     >>> ens.reps == ens.precision.reps, ens.precision.met
     (True, True)
     """
-    from partnersim.run.ensemble import Ensemble, _assemble
-
-    sc = as_scenario(scenario)
-    plan = make_plan(precision, initial, batch, max_reps, level)
-    ex = _executor(executor, workers)
-    parts: list[ChunkResult] = []
-    bar = _bar(plan.max_reps, sc.name, progress)
-
-    def more(start: int, stop: int) -> dict[str, np.ndarray]:
-        new = _run_range([(sc, int(seed))], start, stop, ex, keep_series, bar)[0]
-        parts.extend(new)
-        runs = _with_days_together(_runs_frame(new), sc.horizon_days)
-        return {m: runs[m].to_numpy(dtype=float) for m in plan.metrics}
-
-    try:
-        _values, report = sequential(more, plan, on_batch=on_batch)
-    finally:
-        if bar is not None:
-            bar.close()
-    ens = _assemble(sc, int(seed), parts, keep_series)
-    return Ensemble(ens.scenario, ens.seed, ens.runs, ens.series, precision=report)
+    for update in iter_adaptive_ensemble(scenario, precision, seed, workers, initial=initial, batch=batch,
+                                         max_reps=max_reps, level=level, keep_series=keep_series,
+                                         executor=executor, progress=progress):
+        if on_batch is not None:
+            on_batch(update.reps, update.checks)
+        if update.finished:
+            return update.ensemble
+    raise AssertionError("unreachable: the last update is finished")  # pragma: no cover
 
 
 def adaptive_compare(a: Scenario | str | Path, b: Scenario | str | Path, precision: Any, seed: int = 0,

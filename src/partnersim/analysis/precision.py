@@ -46,7 +46,8 @@ Every decision is a function of the values of replications ``0..n-1`` only, and 
 - :func:`parse_target`, :func:`as_targets`: ``"joint_revenue=5%"`` -> :class:`Target`.
 - :class:`Plan`: targets, first batch, batch size, maximum; its checkpoints.
 - :func:`assess`: one target on some values; :func:`decide`: the rule on the values so far.
-- :func:`sequential`: the generic procedure, given a function that returns more values.
+- :func:`sequential`: the generic procedure, given a function that returns more values;
+  :func:`iter_sequential`: the same, one checkpoint at a time.
 - :class:`PrecisionReport`: how many replications, which targets, in a table and in words.
 """
 
@@ -54,7 +55,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -76,7 +77,9 @@ __all__ = [
     "Target",
     "as_targets",
     "assess",
+    "Step",
     "decide",
+    "iter_sequential",
     "parse_target",
     "rare_event_metric",
     "sequential",
@@ -527,6 +530,60 @@ def _check_line(c: Check, needed: int | None, what: str) -> str:
     return line + (f" ({'; '.join(said)})" if said else "")
 
 
+@dataclass(frozen=True)
+class Step:
+    """One checkpoint of :func:`iter_sequential`: ``reps`` values so far, the checks there, the report at the end."""
+
+    reps: int
+    checks: tuple[Check, ...]
+    report: PrecisionReport | None = None
+
+    @property
+    def finished(self) -> bool:
+        """Whether the procedure has ended here (then :attr:`report` is set)."""
+        return self.report is not None
+
+
+def iter_sequential(more: Callable[[int, int], Mapping[str, Any]], plan: Plan, *, difference: bool = False,
+                    what: str = "replications", values: dict[str, np.ndarray] | None = None) -> Iterator[Step]:
+    """:func:`sequential`, one checkpoint at a time: yields a :class:`Step` after each (for live displays).
+
+    The last step has ``finished`` true and the report. ``values``, when given, is a dict
+    that holds every value drawn so far (filled here).
+
+    Examples
+    --------
+    >>> plan = Plan(as_targets("final_trust=1.0"), initial=3, batch=2, max_reps=15)
+    >>> data = [10, 12, 11, 13, 9, 11, 10, 12, 11, 11]
+    >>> [(s.reps, s.finished) for s in iter_sequential(lambda a, b: {"final_trust": data[a:b]}, plan)]
+    [(3, False), (5, False), (7, False), (9, True)]
+    """
+    cols: dict[str, list[np.ndarray]] = {m: [] for m in plan.metrics}
+    have, after = 0, 0
+    needed: dict[str, int | None] = dict.fromkeys(plan.metrics)
+    while True:
+        arrays = {m: np.concatenate(v) if v else np.empty(0) for m, v in cols.items()}
+        if values is not None:
+            values.update(arrays)
+        stop, target, checks, needed = decide(arrays, have, plan, difference=difference, after=after, needed=needed)
+        if checks:
+            after = have
+        if stop:
+            yield Step(target, checks, PrecisionReport(plan, target, checks, dict(needed), what))
+            return
+        if checks:
+            yield Step(have, checks)
+        got = more(have, target)
+        for m in plan.metrics:
+            if m not in got:
+                raise KeyError(f"more({have}, {target}) gave no values for {m!r}")
+            v = np.asarray(got[m], dtype=float).reshape(-1)
+            if v.size != target - have:
+                raise ValueError(f"more({have}, {target}) gave {v.size} values for {m!r}, not {target - have}")
+            cols[m].append(v)
+        have = target
+
+
 def sequential(more: Callable[[int, int], Mapping[str, Any]], plan: Plan, *, difference: bool = False,
                what: str = "replications",
                on_batch: Callable[[int, tuple[Check, ...]], None] | None = None,
@@ -554,25 +611,10 @@ def sequential(more: Callable[[int, int], Mapping[str, Any]], plan: Plan, *, dif
         Every value drawn (``reps`` per metric, in replication order) and the
         :class:`PrecisionReport`.
     """
-    cols: dict[str, list[np.ndarray]] = {m: [] for m in plan.metrics}
-    have, after = 0, 0
-    needed: dict[str, int | None] = dict.fromkeys(plan.metrics)
-    while True:
-        arrays = {m: np.concatenate(v) if v else np.empty(0) for m, v in cols.items()}
-        stop, target, checks, needed = decide(arrays, have, plan, difference=difference, after=after, needed=needed)
-        if checks:
-            after = have
-            if on_batch is not None:
-                on_batch(have, checks)
-        if stop:
-            return ({m: a[:target] for m, a in arrays.items()},
-                    PrecisionReport(plan, target, checks, needed, what))
-        got = more(have, target)
-        for m in plan.metrics:
-            if m not in got:
-                raise KeyError(f"more({have}, {target}) gave no values for {m!r}")
-            v = np.asarray(got[m], dtype=float).reshape(-1)
-            if v.size != target - have:
-                raise ValueError(f"more({have}, {target}) gave {v.size} values for {m!r}, not {target - have}")
-            cols[m].append(v)
-        have = target
+    values: dict[str, np.ndarray] = {}
+    for step in iter_sequential(more, plan, difference=difference, what=what, values=values):
+        if on_batch is not None:
+            on_batch(step.reps, step.checks)
+        if step.report is not None:
+            return {m: a[:step.reps] for m, a in values.items()}, step.report
+    raise AssertionError("unreachable: iter_sequential ends with a report")  # pragma: no cover
