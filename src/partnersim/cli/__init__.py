@@ -105,12 +105,13 @@ def precision_target(text: str) -> object:
         raise argparse.ArgumentTypeError(str(e)) from None
 
 
-def add_precision_flags(p: argparse.ArgumentParser, what: str = "replications", first: str = "--reps") -> None:
+def add_precision_flags(p: argparse.ArgumentParser, what: str = "replications", first: str = "--reps",
+                        first_default: str = "default 10", interval: str = "the metric's 95%% interval") -> None:
     """``--precision METRIC=TARGET`` (repeatable), ``--max-reps N``, ``--batch N``: adaptive replications."""
     p.add_argument("--precision", type=precision_target, action="append", default=None, metavar="METRIC=TARGET",
-                   help=f"add {what} in batches until the metric's 95%% interval is within TARGET: 5%% of its mean "
-                   "(relative) or a number in its unit (absolute, e.g. final_trust=0.02); repeat for several "
-                   f"metrics; {first} is then the first batch (default 10)")
+                   help=f"add {what} in batches until {interval} meets TARGET: METRIC=5%% (relative: "
+                   "the mean within 5%% of the true mean) or METRIC=0.02 (absolute, in the metric's unit); repeat "
+                   f"for several metrics; {first} is then the first batch ({first_default}). See docs/precision.md")
     p.add_argument("--max-reps", type=positive_int, default=None, metavar="N",
                    help=f"with --precision: at most N {what} (default 1000)")
     p.add_argument("--batch", type=positive_int, default=None, metavar="N",

@@ -41,7 +41,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="folder for comparison.csv and the figures (default: no files written)")
     p.add_argument("--all", action="store_true", dest="show_all",
                    help="print every metric by its comparison.csv name, with p-values and effect sizes")
-    add_precision_flags(p, "pairs")  # targets on the paired difference B - A
+    add_precision_flags(p, "pairs", interval="the 95%% interval of the metric's difference B - A")
     add_progress_flag(p)
     p.set_defaults(func=main)
 

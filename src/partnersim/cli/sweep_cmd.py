@@ -33,7 +33,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="runs per job (default: up to 50); does not change results")
     p.add_argument("--part-rows", type=positive_int, default=1000, metavar="N",
                    help="rows per Parquet part (default 1000); does not change results")
-    add_precision_flags(p, "replications per point", "the sweep file's replications")
+    add_precision_flags(p, "replications per point", "the sweep file's replications", "at least 2")
     add_progress_flag(p)
     p.set_defaults(func=main)
 
