@@ -134,6 +134,14 @@ def _runs_frame(parts: Sequence[ChunkResult]) -> pd.DataFrame:
     return pd.DataFrame([row for c in ordered for row in c.rows], columns=list(RUN_COLUMNS))
 
 
+def _close(bar: Any) -> None:
+    """Close a progress bar, ending it at the runs done (its total was the maximum)."""
+    if bar is not None:
+        bar.total = bar.n
+        bar.refresh()
+        bar.close()
+
+
 def _bar(total: int, name: str, progress: bool | None) -> Any:
     from partnersim.run.ensemble import _progress_bar
 
@@ -222,8 +230,7 @@ def iter_adaptive_ensemble(scenario: Scenario | str | Path, precision: Any, seed
         for step in iter_sequential(more, plan):
             yield AdaptiveUpdate(step.reps, step.checks, step.report, builder(tuple(parts), step.report))
     finally:
-        if bar is not None:
-            bar.close()
+        _close(bar)
 
 
 def adaptive_ensemble(scenario: Scenario | str | Path, precision: Any, seed: int = 0, workers: int | None = None,
@@ -337,8 +344,7 @@ def adaptive_compare(a: Scenario | str | Path, b: Scenario | str | Path, precisi
     try:
         _values, report = sequential(more, plan, difference=True, what="pairs", on_batch=on_batch)
     finally:
-        if bar is not None:
-            bar.close()
+        _close(bar)
     ens_a = _assemble(sa, seed, parts_a, True)
     ens_b = _assemble(sb, seed, parts_b, True)
     return comparison_of(ens_a, ens_b, metrics=metrics, paired=True, level=level, alpha=alpha, precision=report)

@@ -503,6 +503,7 @@ def _run_precision(spec: SweepSpec, design: Design, folder: Path, man: dict[str,
         try:
             sink.flush()
         finally:
+            bar.total = bar.n
             bar.close()
             session["ended"] = _now()
             save_manifest(finished=bool(summary) and summary.get("running", 1) == 0)
