@@ -151,6 +151,8 @@ def test_constant_metrics_and_means_of_zero():
     # a relative target on a mean of 0 (with spread) cannot be met: said, not divided by zero
     m0 = assess(np.array([-1.0, 1.0] * 10), Target("revenue_growth_a", 0.05, True))
     assert (m0.met, m0.precision, m0.note) == (False, math.inf, "mean 0")
+    near = assess(np.array([-1.0, 1.1] * 10), Target("revenue_growth_a", 0.05, True))  # mean 0.05, interval +-0.5
+    assert (near.met, near.note) == (False, "includes 0") and near.precision > 1
     # paired differences: a 0/1 difference of 0 in every pair gets the rule of three; other constants are exact
     d = assess(np.zeros(30), Target("survived", 0.05, False), difference=True)
     assert (d.half_width, d.note) == (3 / 30, "rule of three")

@@ -33,6 +33,8 @@ Special cases, said in the report's ``note``:
 - *Mean 0 with a relative target.* ``delta / |X|`` is infinite: the target cannot be met
   (unless the metric is exactly 0 in every run); the note suggests an absolute target, and
   the procedure runs to ``max_reps``.
+- *An interval that includes 0 with a relative target*: said too (such a target may need
+  very many replications).
 - *Fewer than 2 finite values* (``exit_day`` when nearly every run survived): not met.
 
 For paired differences (``compare``), the same rule is applied to the differences ``b - a``
@@ -299,7 +301,8 @@ class Check:
     met
         Whether the target holds.
     note
-        ``""``, ``"constant"``, ``"rule of three"``, ``"mean 0"`` or ``"too few values"``.
+        ``""``, ``"constant"``, ``"rule of three"``, ``"mean 0"``, ``"includes 0"`` (relative
+        target, the interval reaches 0) or ``"too few values"``; several joined by ``"; "``.
     """
 
     target: Target
@@ -369,6 +372,8 @@ def assess(values: np.ndarray | Sequence[float], target: Target, level: float = 
                 note = f"{note}; mean 0" if note else "mean 0"
         else:
             prec = h / abs(mean)
+            if h >= abs(mean):  # the interval reaches 0: the mean may as well be 0
+                note = f"{note}; includes 0" if note else "includes 0"
     else:
         prec = h
     return Check(target, m, mean, h, prec, bool(prec <= target.threshold), note)
@@ -523,6 +528,8 @@ def _check_line(c: Check, needed: int | None, what: str) -> str:
         "rule of three": f"the same value in every run (a rare event not seen yet): half-width taken as 3/{c.n}",
         "too few values": "fewer than 2 values that are numbers",
         "mean 0": "the mean is 0: a relative target cannot be met, give an absolute one (METRIC=0.02)",
+        "includes 0": "the interval includes 0: a relative target may need very many runs, an absolute one "
+                      "(METRIC=0.02) may suit better",
     }
     said = [notes[k] for k in c.note.split("; ") if k in notes]
     if c.note == "constant" and t.relative and c.mean == 0.0:
