@@ -16,6 +16,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -218,6 +219,7 @@ class Comparison:
     paired: bool = True
     level: float = 0.95
     alpha: float = 0.05
+    precision: Any = None  # a PrecisionReport when run adaptively (compare(..., precision=...))
 
     @property
     def names(self) -> tuple[str, str]:
@@ -284,7 +286,8 @@ class Comparison:
 
 def compare(a: Scenario | str | Path, b: Scenario | str | Path, reps: int = 100, seed: int = 0,
             workers: int | None = None, *, metrics: Sequence[str] | None = None, paired: bool = True,
-            level: float = 0.95, alpha: float = 0.05, progress: bool | None = None) -> Comparison:
+            level: float = 0.95, alpha: float = 0.05, progress: bool | None = None,
+            precision: Any = None, max_reps: int | None = None, batch: int | None = None) -> Comparison:
     """Compare scenario B with scenario A on common random numbers.
 
     Replication ``i`` of A and of B share the seed ``(seed, i)`` and every mechanism's
@@ -295,7 +298,8 @@ def compare(a: Scenario | str | Path, b: Scenario | str | Path, reps: int = 100,
     a, b
         The current and the proposed structure (scenario, TOML path or bundled name).
     reps, seed
-        Replications and seed of both ensembles.
+        Replications and seed of both ensembles (with ``precision``, ``reps`` is the first
+        batch of pairs).
     workers
         Processes (default: every core; ``1`` in this process). Both ensembles share the pool.
     metrics
@@ -308,6 +312,12 @@ def compare(a: Scenario | str | Path, b: Scenario | str | Path, reps: int = 100,
     progress
         Progress bar: ``None`` when slow and standard error is a terminal (or a notebook),
         ``True`` always, ``False`` never.
+    precision, max_reps, batch
+        Adaptive replications: add pairs in batches (default 10) until the paired
+        difference of each target metric is precise enough, at most ``max_reps`` (default
+        1000): ``precision={"joint_revenue": 20000, "final_trust": "10%"}`` (see
+        :func:`partnersim.analysis.adaptive.adaptive_compare`); ``.precision`` then says how
+        many pairs were needed.
 
     Returns
     -------
@@ -328,13 +338,27 @@ def compare(a: Scenario | str | Path, b: Scenario | str | Path, reps: int = 100,
     >>> bool(c.table.set_index("metric").loc["fairness_b", "diff"] > 0)
     True
     """
+    if precision is not None:
+        if not paired:
+            raise ValueError("precision= needs paired=True (the rule is applied to paired differences)")
+        from partnersim.analysis.adaptive import adaptive_compare
+
+        return adaptive_compare(a, b, precision, seed, workers, initial=reps, batch=batch, max_reps=max_reps,
+                                metrics=metrics, level=level, alpha=alpha, progress=progress)
     sa, sb = as_scenario(a), as_scenario(b)
     seed = int(seed)
     ens_a, ens_b = run_ensembles([(sa, seed), (sb, seed if paired else seed + 1)], reps, workers, progress)
+    return comparison_of(ens_a, ens_b, metrics=metrics, paired=paired, level=level, alpha=alpha)
+
+
+def comparison_of(ens_a: Ensemble, ens_b: Ensemble, *, metrics: Sequence[str] | None = None, paired: bool = True,
+                  level: float = 0.95, alpha: float = 0.05, precision: Any = None) -> Comparison:
+    """The :class:`Comparison` of two ensembles already run (paired: on the same seed)."""
+    sa, sb = ens_a.scenario, ens_b.scenario
     fn = paired_differences if paired else independent_differences
     names = list(metrics or METRIC_NAMES)
     if metrics is None or "days_together" in names:  # exit_day read with the runs that did not end
         names = [m for m in names if m != "days_together"] + ["days_together"]
     runs_a = ens_a.runs.assign(days_together=_reading.days_together(ens_a.runs, sa.horizon_days))
     runs_b = ens_b.runs.assign(days_together=_reading.days_together(ens_b.runs, sb.horizon_days))
-    return Comparison(ens_a, ens_b, fn(runs_a, runs_b, names, level, alpha), paired, level, alpha)
+    return Comparison(ens_a, ens_b, fn(runs_a, runs_b, names, level, alpha), paired, level, alpha, precision)

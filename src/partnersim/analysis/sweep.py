@@ -33,6 +33,7 @@ from partnersim.analysis.storage import (
     RunSink,
     arrow_schema,
     atomic_write,
+    part_files,
     read_manifest,
     read_runs,
     stored_keys,
@@ -123,6 +124,10 @@ class SweepResult:
         Runs done by this call.
     seconds
         Wall time of this call.
+    precision
+        For an adaptive sweep (``precision=...``), one row per point: ``point_id, reps,
+        status`` and each target's ``mean``, ``half_width``, ``met``, ``needed`` (also in
+        ``DIR/precision.csv``); ``None`` for a fixed sweep.
     """
 
     folder: Path
@@ -131,6 +136,7 @@ class SweepResult:
     failed: int
     ran: int
     seconds: float
+    precision: Any = None
 
     @property
     def complete(self) -> bool:
@@ -278,7 +284,8 @@ def _executor(executor: str | Executor, workers: int | None, scheduler: str | No
 
 def sweep(sweep_file: str | Path | SweepSpec, out: str | Path | None = None, *, executor: str | Executor = "local",
           workers: int | None = None, scheduler: str | None = None, progress: bool | None = None,
-          chunk_size: int | None = None, part_rows: int = 1000) -> SweepResult:
+          chunk_size: int | None = None, part_rows: int = 1000, precision: Any = None, max_reps: int | None = None,
+          batch: int | None = None) -> SweepResult:
     """Run a sweep file, streaming one row per run into a Parquet dataset under ``out``.
 
     Run it again on the same folder after an interruption (Ctrl-C, ``kill -9``, a lost Dask
@@ -309,6 +316,11 @@ def sweep(sweep_file: str | Path | SweepSpec, out: str | Path | None = None, *, 
         Runs per job (default: up to 50, fewer for small sweeps). Does not change results.
     part_rows
         Rows per Parquet part (a part is also written at least every 30 seconds).
+    precision, max_reps, batch
+        Adaptive replications per point: the file's ``replications`` first, then batches of
+        ``batch`` (default 10) for each point until its targets are met, at most
+        ``max_reps`` (default 1000) per point: ``precision={"survived": 0.05}`` (see
+        :mod:`partnersim.analysis.adaptive_sweep`). A resumed sweep needs the same options.
 
     Returns
     -------
@@ -325,6 +337,7 @@ def sweep(sweep_file: str | Path | SweepSpec, out: str | Path | None = None, *, 
     """
     t0 = time.monotonic()
     spec, design = plan_sweep(sweep_file)
+    plan = _precision_plan(spec, precision, max_reps, batch)
     folder = Path(out) if out is not None else default_out(spec.source if spec.source != "<sweep>" else spec.name)
     if folder.exists() and not folder.is_dir():
         raise InputError(str(folder), None, "is a file, not a folder")
@@ -333,19 +346,39 @@ def sweep(sweep_file: str | Path | SweepSpec, out: str | Path | None = None, *, 
     if not lock.acquire():
         raise InputError(str(folder), None, "another partnersim sweep is writing to this folder")
     try:
-        return _run(spec, design, folder, executor, workers, scheduler, progress, chunk_size, part_rows, t0)
+        return _run(spec, design, folder, executor, workers, scheduler, progress, chunk_size, part_rows, t0, plan)
     finally:
         lock.release()
 
 
+def _precision_plan(spec: SweepSpec, precision: Any, max_reps: int | None, batch: int | None) -> Any:
+    if precision is None:
+        return None
+    from partnersim.analysis.adaptive import make_plan
+
+    if spec.replications < 2:
+        raise InputError(spec.source, "replications", "with --precision this is the first batch: it needs at least 2")
+    plan = make_plan(precision, spec.replications, batch, max_reps, source="--precision")
+    for t in plan.targets:
+        if t.metric not in METRICS:
+            raise InputError("--precision", t.metric, "is not stored by sweeps; use exit_day or survived")
+    return plan
+
+
 def _run(spec: SweepSpec, design: Design, folder: Path, executor: str | Executor, workers: int | None,
          scheduler: str | None, progress: bool | None, chunk_size: int | None, part_rows: int,
-         t0: float) -> SweepResult:
+         t0: float, plan: Any = None) -> SweepResult:
     import json
+
+    from partnersim.analysis.adaptive_sweep import check_plan
 
     reps = spec.replications
     schema = arrow_schema({p.path: p.dtype for p in spec.parameters}, METRICS)
     man = _open_folder(folder, spec, design, schema)
+    check_plan(man, plan, folder, spec.source)
+    if plan is not None:
+        return _run_precision(spec, design, folder, man, schema, plan, executor, workers, scheduler, progress,
+                              chunk_size, part_rows, t0)
     planned = design.n_points * reps
     pids, rps, failed = stored_keys(folder, repair=True)  # (a damaged part is set aside: its runs run again)
     done = np.zeros(planned, dtype=bool)
@@ -398,3 +431,83 @@ def _run(spec: SweepSpec, design: Design, folder: Path, executor: str | Executor
             if owned:
                 ex.close()
     return SweepResult(folder, planned, state["done"], state["failed"], state["ran"], time.monotonic() - t0)
+
+
+def _run_precision(spec: SweepSpec, design: Design, folder: Path, man: dict[str, Any], schema: Any, plan: Any,
+                   executor: str | Executor, workers: int | None, scheduler: str | None, progress: bool | None,
+                   chunk_size: int | None, part_rows: int, t0: float) -> SweepResult:
+    """An adaptive sweep (:mod:`partnersim.analysis.adaptive_sweep`): rounds of batches per point."""
+    import json
+
+    from partnersim.analysis.adaptive_sweep import manifest_summary, run_adaptive
+
+    stored_keys(folder, repair=True)  # a damaged part is set aside: its runs run again
+    stored = read_runs(folder, columns=["point_id", "replication", "error", *plan.metrics]) if (
+        folder / "runs").is_dir() else None
+    state = {"done": 0 if stored is None else len(stored), "ran": 0, "planned": int(man.get("planned", 0)),
+             "failed": 0 if stored is None else int(stored["error"].notna().sum())}
+    session = {"started": _now(), "ended": None, "runs": 0,
+               "executor": executor if isinstance(executor, str) else type(executor).__name__}
+    man["sessions"] = [*man.get("sessions", []), session]
+    summary: dict[str, Any] = {}
+
+    def save_manifest(finished: bool = False) -> None:
+        man.update(done=state["done"], failed=state["failed"], planned=state["planned"], updated=_now(),
+                   parts=len(part_files(folder)))
+        if summary:
+            man["precision_summary"] = summary
+        session["runs"] = state["ran"]
+        if finished and man.get("ended") is None:
+            man["ended"] = _now()
+        atomic_write(folder / MANIFEST, json.dumps(man, indent=2, default=str).encode("utf-8"))
+
+    def on_part(n: int, nfail: int) -> None:
+        state["done"] += n
+        state["failed"] += nfail
+        state["ran"] += n
+        save_manifest()
+
+    save_manifest()
+    sink = RunSink(folder, schema, part_rows=part_rows, flush_seconds=30.0, on_part=on_part)
+    holder: dict[str, Any] = {}
+    bar = progress_bar(max(1, state["planned"]), spec.name, progress, initial=state["done"], smoothing=0.05)
+
+    def executor_() -> Executor:
+        if "ex" not in holder:
+            holder["ex"], holder["owned"] = _executor(executor, workers, scheduler)
+        return holder["ex"]
+
+    def run_items(todo: list[tuple[int, int]]) -> Any:
+        ex = executor_()
+        size = chunk_size or max(1, min(50, math.ceil(len(todo) / (4 * max(1, ex.workers)))))
+        chunks = []
+        for i in range(0, len(todo), size):
+            items = tuple(todo[i:i + size])
+            chunks.append(SweepChunk(spec.base, spec.seed, items,
+                                     {p: design.changes(p) for p in sorted({p for p, _ in items})}))
+        bar.total = state["done"] + len(todo)
+        bar.refresh()
+        for _, rows in ex.map_unordered(run_sweep_chunk, chunks):
+            bar.update(len(rows))
+            yield rows
+
+    def end_round(planned: int) -> None:
+        sink.flush()  # every round on disk: a kill loses at most the round under way
+        state["planned"] = planned
+        save_manifest()
+
+    try:
+        table = run_adaptive(plan, design.n_points, folder, stored, run_items, sink.add, end_round)
+        summary.update(manifest_summary(table))
+    finally:
+        try:
+            sink.flush()
+        finally:
+            bar.total = bar.n
+            bar.close()
+            session["ended"] = _now()
+            save_manifest(finished=bool(summary) and summary.get("running", 1) == 0)
+            if holder.get("owned"):
+                holder["ex"].close()
+    return SweepResult(folder, state["planned"], state["done"], state["failed"], state["ran"],
+                       time.monotonic() - t0, table)

@@ -18,8 +18,8 @@ from collections.abc import Sequence
 from partnersim.cli.output import WriteFailed
 from partnersim.scenario import InputError
 
-__all__ = ["main", "COMMANDS", "OneLineParser", "add_progress_flag", "positive_int", "nonneg_int", "probability",
-           "warn_implausible"]
+__all__ = ["main", "COMMANDS", "OneLineParser", "add_precision_flags", "add_progress_flag", "positive_int",
+           "nonneg_int", "precision_target", "probability", "warn_implausible"]
 
 # command -> (module, one-line help); a module that is not there yet is left out.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -93,6 +93,58 @@ def add_progress_flag(p: argparse.ArgumentParser) -> None:
     """``--progress/--no-progress``: force the progress bar on or off (default: only on a terminal)."""
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="show a progress bar on standard error, or not (default: only when it is a terminal)")
+
+
+def precision_target(text: str) -> object:
+    """argparse type: ``METRIC=5%`` (relative) or ``METRIC=0.02`` (absolute), a precision target."""
+    from partnersim.analysis.precision import parse_target
+
+    try:
+        return parse_target(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def add_precision_flags(p: argparse.ArgumentParser, what: str = "replications", first: str = "--reps",
+                        first_default: str = "default 10", interval: str = "the metric's 95%% interval") -> None:
+    """``--precision METRIC=TARGET`` (repeatable), ``--max-reps N``, ``--batch N``: adaptive replications."""
+    p.add_argument("--precision", type=precision_target, action="append", default=None, metavar="METRIC=TARGET",
+                   help=f"add {what} in batches until {interval} meets TARGET: METRIC=5%% (relative: "
+                   "the mean within 5%% of the true mean) or METRIC=0.02 (absolute, in the metric's unit); repeat "
+                   f"for several metrics; {first} is then the first batch ({first_default}). See docs/precision.md")
+    p.add_argument("--max-reps", type=positive_int, default=None, metavar="N",
+                   help=f"with --precision: at most N {what} (default 1000)")
+    p.add_argument("--batch", type=positive_int, default=None, metavar="N",
+                   help=f"with --precision: {what} added per batch (default 10)")
+
+
+def precision_plan(args: argparse.Namespace, initial: int | None, first: str = "--reps") -> object | None:
+    """The adaptive plan of ``--precision/--max-reps/--batch`` (``None`` without ``--precision``).
+
+    ``initial`` is the first batch (``None``: the default, 10). Bad combinations raise
+    :class:`~partnersim.scenario.InputError` naming the option.
+    """
+    from partnersim.analysis.adaptive import make_plan
+
+    if not args.precision:
+        for opt, value in (("--max-reps", args.max_reps), ("--batch", args.batch)):
+            if value is not None:
+                raise InputError(opt, None, "needs --precision METRIC=TARGET (adaptive replications)")
+        return None
+    seen: set[str] = set()
+    for t in args.precision:
+        if t.metric in seen:
+            raise InputError("--precision", t.metric, "given twice; give one target per metric")
+        seen.add(t.metric)
+    if initial is not None and initial < 2:
+        raise InputError(first, None, f"with --precision the first batch needs at least 2 replications (got {initial})")
+    from partnersim.analysis.precision import DEFAULT_INITIAL, DEFAULT_MAX_REPS
+
+    first_batch = initial if initial is not None else DEFAULT_INITIAL
+    if (args.max_reps if args.max_reps is not None else DEFAULT_MAX_REPS) < first_batch:
+        raise InputError("--max-reps", None, f"must be at least the first batch ({first} {first_batch}; got "
+                         f"{args.max_reps})")
+    return make_plan(args.precision, first_batch, args.batch, args.max_reps)
 
 
 def build_parser() -> OneLineParser:

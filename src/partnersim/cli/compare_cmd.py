@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from partnersim.cli import add_progress_flag, nonneg_int, positive_int, warn_implausible
+from partnersim.cli import add_precision_flags, add_progress_flag, nonneg_int, positive_int, warn_implausible
 from partnersim.cli.output import check_out_file, keep_or_rescue
 from partnersim.cli.run_cmd import out_dir
 from partnersim.scenario import load_scenario
@@ -32,7 +32,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("a", metavar="A", help="scenario A, the current structure (TOML file or bundled name)")
     p.add_argument("b", metavar="B", help="scenario B, the proposal (TOML file or bundled name)")
-    p.add_argument("--reps", type=positive_int, default=100, help="replications of each (default 100)")
+    p.add_argument("--reps", type=positive_int, default=None,
+                   help="replications of each (default 100; with --precision, the first batch of pairs: default 10)")
     p.add_argument("--seed", type=nonneg_int, default=0, help="seed (default 0)")
     p.add_argument("--workers", type=positive_int, default=None, metavar="K",
                    help="worker processes (default: every core; 1 runs in this process)")
@@ -40,6 +41,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="folder for comparison.csv and the figures (default: no files written)")
     p.add_argument("--all", action="store_true", dest="show_all",
                    help="print every metric by its comparison.csv name, with p-values and effect sizes")
+    add_precision_flags(p, "pairs", interval="the 95%% interval of the metric's difference B - A")
     add_progress_flag(p)
     p.set_defaults(func=main)
 
@@ -106,9 +108,13 @@ def main(args: argparse.Namespace) -> int:
     out = out_dir(args.out)  # checked (and made) before any run
     if out is not None:
         check_out_file(out / "comparison.csv")
+    from partnersim.cli import precision_plan
+
+    plan = precision_plan(args, args.reps)  # bad targets: exit 2 before any run
     warn_implausible("compare", args.a, a)
     warn_implausible("compare", args.b, b)
-    c = compare(a, b, reps=args.reps, seed=args.seed, workers=args.workers, progress=args.progress)
+    c = compare(a, b, reps=args.reps or (plan.initial if plan else 100), seed=args.seed, workers=args.workers,
+                progress=args.progress, precision=plan)
     na, nb = c.names
 
     def para(title: str, sentences: list[str]) -> None:
@@ -117,7 +123,11 @@ def main(args: argparse.Namespace) -> int:
             print(textwrap.fill(s_, 100, initial_indent="- ", subsequent_indent="  "))
         print()
 
-    print(f"A: {na}  vs  B: {nb}: {args.reps} paired runs (seed {args.seed}), each pair on the same random events\n")
+    print(f"A: {na}  vs  B: {nb}: {c.a.reps} paired runs (seed {args.seed}), each pair on the same random events\n")
+    if c.precision is not None:
+        from partnersim.cli.run_cmd import precision_text
+
+        print(precision_text(c.precision).replace("Precision targets:", "Precision targets (B - A):") + "\n")
     para("In short:", c.bottom_line())
     para("What the change costs:", c.costs())
     if args.show_all:
@@ -134,6 +144,9 @@ def main(args: argparse.Namespace) -> int:
             from partnersim.plots.ensemble import save_figures
 
             written = [c.to_csv(out / "comparison.csv"), *save_figures(c, out)]
+            if c.precision is not None:  # how many pairs each target needed
+                c.precision.table().to_csv(out / "precision.csv", index=False)
+                written.append(out / "precision.csv")
             print(f"wrote {', '.join(str(p) for p in written)}\n")
 
         keep_or_rescue(write, c.to_csv, ".csv", "the comparison table")

@@ -10,13 +10,20 @@ from pathlib import Path
 
 import pandas as pd
 
-from partnersim.cli import add_progress_flag, nonneg_int, positive_int, warn_implausible
+from partnersim.cli import (
+    add_precision_flags,
+    add_progress_flag,
+    nonneg_int,
+    positive_int,
+    precision_plan,
+    warn_implausible,
+)
 from partnersim.cli.output import check_out_dir, keep_or_rescue
 from partnersim.model import METRICS
 from partnersim.run.ensemble import run_ensemble
 from partnersim.scenario import load_scenario
 
-__all__ = ["RUN_METRICS", "add_parser", "format_main", "format_summary", "next_steps", "out_dir"]
+__all__ = ["RUN_METRICS", "add_parser", "format_main", "format_summary", "next_steps", "out_dir", "precision_text"]
 
 #: The rows of ``partnersim run``'s main table, in the order of what matters (``--all``: every metric).
 RUN_METRICS: tuple[str, ...] = (
@@ -36,7 +43,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "(everything, reloadable with partnersim.Ensemble.load) and PNG figures.",
     )
     p.add_argument("scenario", metavar="SCENARIO", help="scenario TOML file (or a bundled name)")
-    p.add_argument("--reps", type=positive_int, default=100, help="replications (default 100)")
+    p.add_argument("--reps", type=positive_int, default=None,
+                   help="replications (default 100; with --precision, the first batch: default 10)")
     p.add_argument("--seed", type=nonneg_int, default=0, help="seed (default 0)")
     p.add_argument("--workers", type=positive_int, default=None, metavar="K",
                    help="worker processes (default: every core; 1 runs in this process)")
@@ -44,6 +52,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--all", action="store_true", dest="show_all",
                    help="print every metric by its summary.csv column name, with its unit (default: the main ones "
                    "in words)")
+    add_precision_flags(p)
     add_progress_flag(p)
     p.set_defaults(func=main)
 
@@ -105,6 +114,12 @@ def next_steps(scenario: str, out: Path | None) -> list[str]:
     return ["Next:"] + [f"  {why}:\n    {c}" for why, c in steps]
 
 
+def precision_text(report) -> str:  # noqa: ANN001 - a PrecisionReport
+    """How many replications the precision targets needed, and each target's interval, as lines."""
+    lines = report.lines()
+    return "\n".join([f"Precision targets: {report.plan.describe()}", f"Needed: {lines[0]}", *lines[1:]])
+
+
 def _write(out: Path, ens, sc) -> None:  # noqa: ANN001 - an Ensemble and its Scenario
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -119,9 +134,13 @@ def _write(out: Path, ens, sc) -> None:  # noqa: ANN001 - an Ensemble and its Sc
                                       "scenario": json.loads(sc.model_dump_json())}).encode()
     pq.write_table(ts.replace_schema_metadata(meta), out / "timeseries.parquet")
     ens.save(out / "ensemble.parquet")
+    extra = []
+    if ens.precision is not None:  # how many replications each target needed
+        ens.precision.table().to_csv(out / "precision.csv", index=False)
+        extra.append(out / "precision.csv")
     figures = save_figures(ens, out)
     names = ", ".join(p.name for p in [out / "summary.csv", out / "timeseries.parquet",
-                                       out / "ensemble.parquet", *figures])
+                                       out / "ensemble.parquet", *extra, *figures])
     print(f"\nwrote {names} to {out}")
 
 
@@ -129,8 +148,12 @@ def main(args: argparse.Namespace) -> int:
     """Run the ensemble, print the table, write the files."""
     sc = load_scenario(args.scenario)
     out = out_dir(args.out)  # before any run: an unwritable --out is exit 2 now, not after the last run
+    plan = precision_plan(args, args.reps)  # before any run: bad targets are exit 2 now
     warn_implausible("run", args.scenario, sc)
-    ens = run_ensemble(sc, reps=args.reps, seed=args.seed, workers=args.workers, progress=args.progress)
+    if plan is None:
+        ens = run_ensemble(sc, reps=args.reps or 100, seed=args.seed, workers=args.workers, progress=args.progress)
+    else:
+        ens = run_ensemble(sc, seed=args.seed, workers=args.workers, progress=args.progress, precision=plan)
     from partnersim.analysis.reading import (
         currency_of,
         days_together,
@@ -142,8 +165,10 @@ def main(args: argparse.Namespace) -> int:
     from partnersim.analysis.stats import summary_table
 
     table = ens.summary()
-    print(f"{display_name(sc.name)}: {args.reps} simulated runs, seed {args.seed}, "
+    print(f"{display_name(sc.name)}: {ens.reps} simulated runs, seed {args.seed}, "
           f"{months_text(sc.horizon_days)} ({sc.horizon_days:,.0f} days)\n")
+    if ens.precision is not None:
+        print(precision_text(ens.precision) + "\n")
     print(textwrap.fill("In short: " + " ".join(ensemble_headline(ens)), 100) + "\n")
     if args.show_all:
         print(format_summary(table))

@@ -78,9 +78,11 @@ def main(args: argparse.Namespace) -> int:
     table, notes = indices(data, args.metric, seed=int(data.manifest.get("seed", 0)))
     from partnersim.plots.sweep import indices_figure, response_figure
     reps = data.manifest["replications"]
+    adaptive = data.manifest.get("precision_summary")  # an adaptive sweep: each point its own count
+    per_point = (f"{adaptive['reps_min']} to {adaptive['reps_max']} replications per point, adaptive" if adaptive
+                 else f"{reps} replication{'s' if reps != 1 else ''} per point")
     what = {"sobol": "Sobol indices", "morris": "Morris screening", "grid": "main effects"}[kind]
-    print(f"{data.manifest.get('name')}: {what} over {len(data.points)} points "
-          f"(means of {reps} replication{'s' if reps != 1 else ''} per point)")
+    print(f"{data.manifest.get('name')}: {what} over {len(data.points)} points (means of {per_point})")
     written = []
     if len(table):
         table.to_csv(out / "indices.csv", index=False)

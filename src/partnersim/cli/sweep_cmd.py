@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from partnersim.cli import add_progress_flag, positive_int, warn_implausible
+from partnersim.cli import add_precision_flags, add_progress_flag, positive_int, precision_plan, warn_implausible
 from partnersim.cli.output import WriteFailed, check_out_dir
 
 __all__ = ["add_parser", "main"]
@@ -33,6 +33,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="runs per job (default: up to 50); does not change results")
     p.add_argument("--part-rows", type=positive_int, default=1000, metavar="N",
                    help="rows per Parquet part (default 1000); does not change results")
+    add_precision_flags(p, "replications per point", "the sweep file's replications", "at least 2")
     add_progress_flag(p)
     p.set_defaults(func=main)
 
@@ -47,16 +48,18 @@ def main(args: argparse.Namespace) -> int:
     if args.scheduler and executor != "dask":
         raise InputError("--scheduler", None, f"needs --executor dask (got --executor {executor})")
     spec, design = plan_sweep(args.sweep)
+    plan = precision_plan(args, spec.replications, f"{args.sweep}: replications")
     out = check_out_dir(args.out if args.out is not None else default_out(args.sweep))  # before any run
     warn_implausible("sweep", f"{args.sweep}: base", spec.base)
     planned = design.n_points * spec.replications
     where = args.scheduler or ("LocalCluster on 127.0.0.1" if executor == "dask" else "")
-    print(f"{spec.name}: {design.kind} design, {design.n_points} points x {spec.replications} replications = "
-          f"{planned} runs, seed {spec.seed}; executor {executor}{f' ({where})' if where else ''}; folder {out}",
-          flush=True)
+    size = (f"{design.n_points} points x {spec.replications} replications = {planned} runs" if plan is None else
+            f"{design.n_points} points, replications per point until {plan.describe()}")  # type: ignore[attr-defined]
+    print(f"{spec.name}: {design.kind} design, {size}, seed {spec.seed}; executor {executor}"
+          f"{f' ({where})' if where else ''}; folder {out}", flush=True)
     try:
         res = sweep(spec, out, executor=executor, workers=args.workers, scheduler=args.scheduler,
-                    progress=args.progress, chunk_size=args.chunk_size, part_rows=args.part_rows)
+                    progress=args.progress, chunk_size=args.chunk_size, part_rows=args.part_rows, precision=plan)
     except OSError as e:  # a full disk, a folder removed meanwhile: every part written so far is kept
         from partnersim.analysis.storage import part_files
 
@@ -65,6 +68,10 @@ def main(args: argparse.Namespace) -> int:
     rate = res.ran / res.seconds if res.seconds > 0 else 0.0
     print(f"{res.done} of {res.planned} runs stored ({res.ran} run now in {res.seconds:.1f} s, {rate:.0f} runs/s); "
           f"{res.failed} failed; dataset {res.folder / 'runs'}")
+    if res.precision is not None:
+        from partnersim.analysis.adaptive_sweep import PRECISION_FILE, describe
+
+        print(f"{describe(res.precision)}; per point: {res.folder / PRECISION_FILE}")
     if res.failed:
         df = read_runs(res.folder, columns=["point_id", "replication", "error"])
         first = df[df["error"].notna()].iloc[0]

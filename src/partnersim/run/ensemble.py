@@ -66,6 +66,10 @@ class Ensemble:
     series
         Weekly time series, shape ``(replications, weeks, len(COLUMNS))``; ``weeks`` is 0
         when the ensemble was run without series.
+    precision
+        For an adaptive ensemble (``run_ensemble(..., precision=...)``), the
+        :class:`~partnersim.analysis.precision.PrecisionReport`: how many replications the
+        targets needed; ``None`` otherwise (not saved by :meth:`save`).
 
     Examples
     --------
@@ -84,6 +88,7 @@ class Ensemble:
     seed: int
     runs: pd.DataFrame
     series: np.ndarray
+    precision: Any = None
 
     @property
     def reps(self) -> int:
@@ -452,7 +457,8 @@ def _progress_bar(total: int, name: str, progress: bool | None) -> Any:
 
 def run_ensemble(scenario: Scenario | str | Path, reps: int = 100, seed: int = 0, workers: int | None = None,
                  progress: bool | None = None, *, keep_series: bool = True,
-                 executor: Executor | None = None) -> Ensemble:
+                 executor: Executor | None = None, precision: Any = None, max_reps: int | None = None,
+                 batch: int | None = None) -> Ensemble:
     """Run ``reps`` replications of ``scenario`` from ``seed`` on a local process pool.
 
     Parameters
@@ -474,6 +480,13 @@ def run_ensemble(scenario: Scenario | str | Path, reps: int = 100, seed: int = 0
         Keep the weekly time series (needed for :meth:`Ensemble.bands`).
     executor
         Run on this executor instead (for example a ``DaskExecutor``).
+    precision, max_reps, batch
+        Adaptive replications: ``reps`` is then the first batch, and batches of ``batch``
+        (default 10) are added until each target metric's 95% interval meets its target,
+        at most ``max_reps`` (default 1000) in all. ``precision={"joint_revenue": "5%",
+        "final_trust": 0.02}``: a string ending in ``%`` is relative (the mean within 5% of
+        the true mean), a number absolute (the interval +-0.02). ``ens.precision`` says how
+        many replications were needed; see :mod:`partnersim.analysis.precision`.
 
     Examples
     --------
@@ -487,6 +500,11 @@ def run_ensemble(scenario: Scenario | str | Path, reps: int = 100, seed: int = 0
     level without it, or from a script read from standard input, the replications run in this
     process with one warning line, with the same results (:mod:`partnersim.run.lifecycle`).
     """
+    if precision is not None:
+        from partnersim.analysis.adaptive import adaptive_ensemble  # the rule lives with the statistics
+
+        return adaptive_ensemble(scenario, precision, seed, workers, initial=reps, batch=batch, max_reps=max_reps,
+                                 keep_series=keep_series, executor=executor, progress=progress)
     updates = iter_ensemble(scenario, reps, seed, workers, keep_series=keep_series, executor=executor,
                             progress=progress)
     last: EnsembleUpdate | None = None
