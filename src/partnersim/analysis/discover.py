@@ -8,8 +8,8 @@ where the cases of interest lie:
   numbers, yes/no and lists of choices): a box is a range per number and a set of allowed
   values per choice. Its *coverage* is the share of all cases of interest inside it, its
   *density* the share of the points inside it that are cases of interest. Peeling gives a
-  trajectory of ever smaller, denser boxes; one point on it is chosen (by default the best
-  balance of the two, the highest harmonic mean of coverage and density; any other with
+  trajectory of ever smaller, denser boxes; one step on it is chosen (by default the one with
+  the highest coverage whose density reaches a target, 80% unless told; any other with
   ``box=K``). Restrictions whose quasi-p value (Bryant & Lempert 2010, a one-sided binomial
   test) is above 0.05 are dropped from the chosen box before it is described, and its
   coverage and density are computed again for what is described.
@@ -563,17 +563,22 @@ def _inside(x: pd.DataFrame, limits: Sequence[Limit]) -> np.ndarray:
     return mask
 
 
-def _default_step(traj: pd.DataFrame) -> int:
-    c, d = traj["coverage"].to_numpy(float), traj["density"].to_numpy(float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        f = np.where(c + d > 0, 2 * c * d / (c + d), 0.0)
-    best = np.flatnonzero(np.isclose(f, f.max()))
-    return int(min(best, key=lambda i: (traj["res_dim"].iloc[i], i)))
+def _default_step(traj: pd.DataFrame, target: float) -> int | None:
+    """The highest-coverage restricted step whose density reaches ``target``, else the densest restricted one."""
+    t = traj[traj["res_dim"] > 0]
+    if not len(t):
+        return None
+    ok = t[t["density"] >= target - 1e-12]
+    if len(ok):
+        best = ok[np.isclose(ok["coverage"], ok["coverage"].max())]
+        return int(best.sort_values(["density", "res_dim"], ascending=[False, True], kind="stable").index[0])
+    best = t[np.isclose(t["density"], t["density"].max())]
+    return int(best.sort_values(["coverage", "res_dim"], ascending=[False, True], kind="stable").index[0])
 
 
 def _prim_boxes(x: pd.DataFrame, hit: np.ndarray, value: np.ndarray, kinds: dict[str, str], *, step: int | None,
-                max_boxes: int, min_density: float, peel_alpha: float, mass_min: float
-                ) -> tuple[list[Box], pd.DataFrame, list[tuple[Limit, ...]]]:
+                max_boxes: int, target: float, peel_alpha: float, mass_min: float
+                ) -> tuple[list[Box], pd.DataFrame, list[tuple[Limit, ...]], list[str]]:
     with warnings.catch_warnings():  # optional extras it does not find (ipyparallel, altair): not our business
         warnings.simplefilter("ignore")
         import logging
@@ -583,12 +588,14 @@ def _prim_boxes(x: pd.DataFrame, hit: np.ndarray, value: np.ndarray, kinds: dict
     xp = _for_prim(x, kinds)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        p = prim.Prim(xp, hit.astype(int), threshold=min_density, peel_alpha=peel_alpha, mass_min=mass_min)
+        # PRIM keeps any box denser than the sweep as a whole; which step to describe is chosen below
+        p = prim.Prim(xp, hit.astype(int), threshold=float(hit.mean()), peel_alpha=peel_alpha, mass_min=mass_min)
     boxes: list[Box] = []
     trajectory = pd.DataFrame()
     traj_limits: list[tuple[Limit, ...]] = []
     taken = np.zeros(len(x), dtype=bool)
     total = int(hit.sum())
+    notes: list[str] = []
     for j in range(max_boxes):
         if int(hit[~taken].sum()) == 0:
             break
@@ -600,9 +607,9 @@ def _prim_boxes(x: pd.DataFrame, hit: np.ndarray, value: np.ndarray, kinds: dict
         traj = box.peeling_trajectory.reset_index(drop=True)
         if len(traj) <= 1:
             break  # PRIM's dump box: nothing dense enough left
-        chosen = _default_step(traj) if (j > 0 or step is None) else step
+        chosen = _default_step(traj, target) if (j > 0 or step is None) else step
         if j == 0:
-            if not 0 <= chosen < len(traj):
+            if chosen is None or not 0 <= chosen < len(traj):
                 raise InputError("--box", None, f"{chosen} is not a step of the peeling trajectory (0 to "
                                  f"{len(traj) - 1})")
             trajectory = pd.DataFrame({"step": np.arange(len(traj)), "coverage": traj["coverage"].astype(float),
@@ -612,7 +619,17 @@ def _prim_boxes(x: pd.DataFrame, hit: np.ndarray, value: np.ndarray, kinds: dict
             trajectory["chosen"] = trajectory["step"] == chosen
             traj_limits = [_limits_of(box.box_lims[i], p.box_init, box.qp[i], kinds, x, clean=False)[0]
                            for i in range(len(traj))]
+            if step is None and float(traj["density"].iloc[chosen]) < target:
+                notes.append(f"no step of the first box reaches a density of {_pct(target)}; the densest is "
+                             f"described ({_pct(float(traj['density'].iloc[chosen]))})")
+        elif chosen is None or float(traj["density"].iloc[chosen]) < target:
+            break  # later boxes only when they are dense enough
         limits, dropped = _limits_of(box.box_lims[chosen], p.box_init, box.qp[chosen], kinds, x, clean=True)
+        if not limits:  # nothing significant: describe PRIM's box as it is, and say so
+            limits, dropped = _limits_of(box.box_lims[chosen], p.box_init, box.qp[chosen], kinds, x, clean=False), ()
+            limits = limits[0]
+            notes.append(f"no restriction of box {j + 1} is statistically clear (every quasi-p value is above "
+                         f"{QP_ALPHA:g}): read it as a hint, and run more points or replications to confirm it")
         inside = _inside(x, limits) & ~taken
         k, n = int(hit[inside].sum()), int(inside.sum())
         if n == 0 or k == 0:
@@ -625,7 +642,7 @@ def _prim_boxes(x: pd.DataFrame, hit: np.ndarray, value: np.ndarray, kinds: dict
         remaining = p.yi_remaining
         box.update(box.box_lims[chosen], remaining[inside[remaining]])
         taken |= inside
-    return boxes, trajectory, traj_limits
+    return boxes, trajectory, traj_limits, notes
 
 
 # -- the tree ------------------------------------------------------------------------------
@@ -693,7 +710,7 @@ def _path_limits(path: list[tuple[int, bool, float]], meaning: list[tuple[str, A
 
 # -- the entry point -----------------------------------------------------------------------
 def discover(source: str | Path | pd.DataFrame, where: str | Condition, *, parameters: Sequence[str] | None = None,
-             box: int | None = None, max_boxes: int = 2, min_density: float = 0.5, peel_alpha: float = 0.05,
+             box: int | None = None, max_boxes: int = 2, target_density: float = 0.8, peel_alpha: float = 0.05,
              mass_min: float = 0.05, tree_depth: int = 2) -> Discovery:
     """Scenario discovery: PRIM boxes and a shallow decision tree of where ``where`` holds.
 
@@ -708,12 +725,13 @@ def discover(source: str | Path | pd.DataFrame, where: str | Condition, *, param
         For a DataFrame: the parameter columns (default: every column that is not a key, a
         metric or a unit sample).
     box
-        The step of the first box's peeling trajectory to choose (default: the highest harmonic
-        mean of coverage and density).
+        The step of the first box's peeling trajectory to choose (default: the step with the
+        highest coverage whose density reaches ``target_density``, else the densest step).
     max_boxes
-        How many boxes to look for, one after another, each on the points the previous left.
-    min_density
-        A box must reach this density somewhere on its trajectory to count.
+        How many boxes to look for, one after another, each on the points the previous left
+        (a later box only if it reaches ``target_density``).
+    target_density
+        The density a chosen box should reach.
     peel_alpha, mass_min
         PRIM's share peeled per step and the smallest box, as a share of the points.
     tree_depth
@@ -761,8 +779,10 @@ def discover(source: str | Path | pd.DataFrame, where: str | Condition, *, param
     x = frame[names]
     kinds = _kinds(x)
     value = frame["value"].to_numpy(dtype=float)
-    boxes, trajectory, traj_limits = _prim_boxes(x, hit, value, kinds, step=box, max_boxes=max_boxes,
-                                                 min_density=min_density, peel_alpha=peel_alpha, mass_min=mass_min)
+    boxes, trajectory, traj_limits, more = _prim_boxes(x, hit, value, kinds, step=box, max_boxes=max_boxes,
+                                                       target=target_density, peel_alpha=peel_alpha,
+                                                       mass_min=mass_min)
+    notes += more
     tree = _tree_leaves(x, hit, value, kinds, tree_depth)
     return Discovery(condition=cond, points=frame, parameters=list(names), boxes=boxes, trajectory=trajectory,
                      tree=tree, replications=info.get("replications"), name=info.get("name", ""),

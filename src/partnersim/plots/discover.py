@@ -10,7 +10,7 @@ from matplotlib.figure import Figure
 
 from partnersim.analysis.discover import Discovery, field_label, limit_words
 
-__all__ = ["box_figure", "tradeoff_figure"]
+__all__ = ["box_figure", "tradeoff_figure", "box_alt"]
 
 _BOX = "#c0392b"
 _RANGE = "#d5d8dc"
