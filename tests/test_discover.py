@@ -202,3 +202,30 @@ def test_figures(found):
     pts = tradeoff_figure(found).axes[0].collections
     assert sum(len(c.get_offsets()) for c in pts[:-1]) == len(found.trajectory)
     assert "goal clarity is below" in box_alt(found)
+
+
+def test_report_section(found, folder, tmp_path, capsys):
+    import html
+    import re
+
+    from partnersim import load_scenario, run_ensemble, with_changes
+    from partnersim.report import report_html
+    from partnersim.report_discover import discovery_html
+
+    section = discovery_html(found)
+    assert section.startswith("<h2>Where the chance that the partnership survives is below 80%")
+    assert html.escape(found.box_words(found.boxes[0]), quote=True) in section
+    imgs = re.findall(r"<img [^>]*>", section)
+    assert len(imgs) == len(found.boxes) + 1 and all(re.search(r'alt="[^"]{20,}"', i) for i in imgs)
+    e = run_ensemble(with_changes(load_scenario("baseline"), {"horizon_days": 120}), 2, 1, 1)
+    page = report_html(e, discovery=found)
+    assert section in page and "http://" not in page.replace("http://www.w3.org", "")
+    assert page.index("scenario discovery") < page.index("About this report")
+    out = tmp_path / "r.html"
+    where = f"final_trust < {_median_trust(folder)}"
+    assert cli(["report", "baseline", "--reps", "2", "--workers", "1", "--out", str(out), "--discover", str(folder),
+                "--where", where]) == 0
+    assert "scenario discovery" in out.read_text(encoding="utf-8")
+    capsys.readouterr()
+    assert cli(["report", "baseline", "--out", str(out), "--where", where]) == 2
+    assert "--where: needs --discover DIR" in capsys.readouterr().err
