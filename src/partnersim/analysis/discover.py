@@ -295,7 +295,8 @@ class Box:
     n, k
         Points inside, cases of interest inside.
     mean_inside, mean_outside
-        The metric's mean over the points inside and over the others.
+        The metric's mean over the points inside, and over the points outside this box and the
+        boxes found before it.
     dropped
         Restrictions dropped because their quasi-p value was above :data:`QP_ALPHA`.
     """
@@ -378,15 +379,16 @@ class Discovery:
         cond = self.condition.words(self.partners, self.currency)
         unit, cur = metric_unit(self.condition.metric), self.currency
         where = _join([limit_words(lim, self.partners, cur) for lim in box.limits]) or "anywhere in the sweep"
-        return (f"When {where}, {cond} in {_pct(box.density)} of the settings tried ({box.k} of {box.n}; on average "
-                f"{format_value(box.mean_inside, unit, cur)}, against {format_value(box.mean_outside, unit, cur)} "
-                f"elsewhere); this covers {_pct(box.coverage)} of the {self.n_hits} settings where it does.")
+        inside, outside = format_value(box.mean_inside, unit, cur), format_value(box.mean_outside, unit, cur)
+        return (f"When {where}, {cond} in {_pct(box.density)} of the settings tried ({box.k:,} of {box.n:,}; "
+                f"on average {inside}, against {outside} elsewhere); this covers {_pct(box.coverage)} of the "
+                f"{self.n_hits:,} settings where it does.")
 
     def leaf_words(self, leaf: Leaf) -> str:
         """One tree leaf in plain words."""
         cond = self.condition.words(self.partners, self.currency)
         where = _join([limit_words(lim, self.partners, self.currency) for lim in leaf.limits]) or "everywhere"
-        return (f"When {where}: {cond} in {_pct(leaf.share)} of the settings ({leaf.k} of {leaf.n}; "
+        return (f"When {where}: {cond} in {_pct(leaf.share)} of the settings ({leaf.k:,} of {leaf.n:,}; "
                 f"{_pct(leaf.coverage)} of all such settings).")
 
     def words(self, *, tree: bool = True) -> list[str]:
@@ -394,7 +396,7 @@ class Discovery:
         cond = self.condition.words(self.partners, self.currency)
         n = len(self.points)
         reps = f", each the mean of {self.replications} replications" if self.replications else ""
-        out = [f"{cond[:1].upper() + cond[1:]} in {self.n_hits} of the {n} settings tried "
+        out = [f"{cond[:1].upper() + cond[1:]} in {self.n_hits:,} of the {n:,} settings tried "
                f"({_pct(self.n_hits / n)}{reps})."]
         if not self.boxes:
             out.append("PRIM found no region where most settings meet the condition.")
@@ -534,12 +536,15 @@ def _limits_of(lims: pd.DataFrame, init: pd.DataFrame, qp: dict[str, list[float]
         lower = lo if lo > lo0 else None
         upper = hi if hi < hi0 else None
         if clean:
+            sides = []
             if lower is not None and (qlo is None or qlo > QP_ALPHA):
                 lower = None
-                dropped.append(f"{c} (lower)")
+                sides.append("lower")
             if upper is not None and (qhi is None or qhi > QP_ALPHA):
                 upper = None
-                dropped.append(f"{c} (upper)")
+                sides.append("upper")
+            if sides:
+                dropped.append(c if len(sides) == 2 or (lower is None and upper is None) else f"{c} ({sides[0]})")
         if lower is None and upper is None:
             continue
         full = (float(np.nanmin(x[c])), float(np.nanmax(x[c])))
@@ -590,12 +595,19 @@ def _prim_boxes(x: pd.DataFrame, hit: np.ndarray, value: np.ndarray, kinds: dict
         warnings.simplefilter("ignore")
         # PRIM keeps any box denser than the sweep as a whole; which step to describe is chosen below
         p = prim.Prim(xp, hit.astype(int), threshold=float(hit.mean()), peel_alpha=peel_alpha, mass_min=mass_min)
+    base = float(hit.mean())
+    if base >= target:  # most of the sweep is already that dense: ask for halfway to a pure box
+        notes_target = [f"{_pct(base)} of all settings meet the condition, more than the target density "
+                        f"{_pct(target)}; the box aims at {_pct((base + 1) / 2)} instead"]
+        target = (base + 1) / 2
+    else:
+        notes_target = []
     boxes: list[Box] = []
     trajectory = pd.DataFrame()
     traj_limits: list[tuple[Limit, ...]] = []
     taken = np.zeros(len(x), dtype=bool)
     total = int(hit.sum())
-    notes: list[str] = []
+    notes: list[str] = notes_target
     for j in range(max_boxes):
         if int(hit[~taken].sum()) == 0:
             break
@@ -636,7 +648,8 @@ def _prim_boxes(x: pd.DataFrame, hit: np.ndarray, value: np.ndarray, kinds: dict
             break
         boxes.append(Box(index=j, step=chosen, limits=limits, coverage=k / total, density=k / n, mass=n / len(x),
                          n=n, k=k, mean_inside=float(np.nanmean(value[inside])),
-                         mean_outside=float(np.nanmean(value[~inside])) if (~inside).any() else math.nan,
+                         mean_outside=float(np.nanmean(value[~(inside | taken)])) if (~(inside | taken)).any()
+                         else math.nan,
                          dropped=dropped))
         # what PRIM takes out before looking for the next box: the box as described
         remaining = p.yi_remaining

@@ -80,7 +80,7 @@ def main(args: argparse.Namespace) -> int:
                  tree_depth=args.depth)
     n = len(d.points)
     reps = f", each the mean of {d.replications} replications" if d.replications else ""
-    print(f"{d.name or args.folder}: {d.condition} at {d.n_hits} of {n} settings ({_pct(d.n_hits / n)}{reps})")
+    print(f"{d.name or args.folder}: {d.condition} at {d.n_hits:,} of {n:,} settings ({_pct(d.n_hits / n)}{reps})")
     for note in d.notes:
         print(f"note: {note}")
     print("\nPRIM boxes")
@@ -91,21 +91,24 @@ def main(args: argparse.Namespace) -> int:
         for b in d.boxes:
             print(f"{b.index + 1:>4}  {b.step:>5}  {_pct(b.coverage):>8}  {_pct(b.density):>7}  "
                   f"{f'{b.k}/{b.n}':>9}  {len(b.limits)}")
-        lt = d.limits_table()
-        if len(lt):
-            w = max(12, *(len(p) for p in lt["parameter"]))
-            print(f"\n{'box':>4}  {'parameter':<{w}}  {'limits':<24}  {'sweep range':<24}  quasi-p")
-            for b in d.boxes:
-                for lim in b.limits:
-                    if lim.kind == "range":
-                        shown = f"{_num(lim.lower) or '-'} to {_num(lim.upper) or '-'}"
-                        full = f"{_num(lim.full[0])} to {_num(lim.full[1])}"
-                        qp = " ".join(f"{q:.2g}" for q in (lim.qp_lower, lim.qp_upper) if q is not None)
-                    else:
-                        shown, full = "{" + ", ".join(map(str, lim.values)) + "}", "{" + ", ".join(
-                            map(str, lim.full)) + "}"
-                        qp = f"{lim.qp_lower:.2g}" if lim.qp_lower is not None else ""
-                    print(f"{b.index + 1:>4}  {lim.parameter:<{w}}  {shown:<24}  {full:<24}  {qp}")
+        rows = []
+        for b in d.boxes:
+            for lim in b.limits:
+                if lim.kind == "range":
+                    shown = f"{_num(lim.lower) or '-'} to {_num(lim.upper) or '-'}"
+                    full = f"{_num(lim.full[0])} to {_num(lim.full[1])}"
+                    qp = " ".join(f"{q:.2g}" for q in (lim.qp_lower, lim.qp_upper) if q is not None)
+                else:
+                    shown = "{" + ", ".join(map(str, lim.values)) + "}"
+                    full = "{" + ", ".join(map(str, lim.full)) + "}"
+                    qp = f"{lim.qp_lower:.2g}" if lim.qp_lower is not None else ""
+                rows.append((str(b.index + 1), lim.parameter, shown, full, qp))
+        if rows:
+            w = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(("box", "parameter", "limits",
+                                                                                 "sweep range"))]
+            print(f"\n{'box':>{w[0]}}  {'parameter':<{w[1]}}  {'limits':<{w[2]}}  {'sweep range':<{w[3]}}  quasi-p")
+            for r in rows:
+                print(f"{r[0]:>{w[0]}}  {r[1]:<{w[1]}}  {r[2]:<{w[2]}}  {r[3]:<{w[3]}}  {r[4]}")
             dropped = [f"box {b.index + 1}: {', '.join(b.dropped)}" for b in d.boxes if b.dropped]
             if dropped:
                 print(f"(dropped as not significant, quasi-p > 0.05: {'; '.join(dropped)})")
