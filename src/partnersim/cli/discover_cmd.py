@@ -52,19 +52,20 @@ def _num(v: float | None) -> str:
     return "" if v is None else format_number(v)
 
 
-def format_trajectory(traj, limit: int = 24) -> str:  # noqa: ANN001 - a DataFrame
+def format_trajectory(traj, limit: int = 12) -> str:  # noqa: ANN001 - a DataFrame
     """The peeling trajectory as text (thinned to about ``limit`` rows, keeping the chosen step and the ends)."""
     import numpy as np
 
     n = len(traj)
     keep = set(np.linspace(0, n - 1, min(n, limit)).round().astype(int)) if n else set()
-    keep |= set(traj.index[traj["chosen"]])
+    for c in traj.index[traj["chosen"]]:  # the chosen step and its neighbours
+        keep |= {i for i in (c - 1, c, c + 1) if 0 <= i < n}
     keep |= set(traj.index[traj["res_dim"].diff().fillna(0) != 0])
     lines = [f"{'step':>5}  {'coverage':>8}  {'density':>7}  {'settings':>8}  {'restricted':>10}"]
     for i in sorted(keep):
         r = traj.iloc[i]
         mark = "  <- chosen" if r["chosen"] else ""
-        lines.append(f"{int(r['step']):>5}  {_pct(r['coverage']):>8}  {_pct(r['density']):>7}  {int(r['n']):>8}  "
+        lines.append(f"{int(r['step']):>5}  {_pct(r['coverage']):>8}  {_pct(r['density']):>7}  {int(r['n']):>8,}  "
                      f"{int(r['res_dim']):>10}{mark}")
     return "\n".join(lines)
 
