@@ -229,3 +229,25 @@ def test_report_section(found, folder, tmp_path, capsys):
     capsys.readouterr()
     assert cli(["report", "baseline", "--out", str(out), "--where", where]) == 2
     assert "--where: needs --discover DIR" in capsys.readouterr().err
+
+
+def test_cli_help_and_folder_errors(folder, tmp_path, capsys):
+    import shutil
+
+    with pytest.raises(SystemExit) as e:
+        cli(["discover", "--help"])
+    out = capsys.readouterr().out
+    assert e.value.code == 0 and "partnersim discover" in out and "--where" in out and "%%" not in out
+    where = f"final_trust < {_median_trust(folder)}"
+    blocker = tmp_path / "a_file"
+    blocker.write_text("x", encoding="utf-8")
+    assert cli(["discover", str(folder), "--where", where, "--out", str(blocker)]) == 2
+    err = capsys.readouterr().err
+    assert "--out" in err and "existing file" in err and len(err.strip().splitlines()) == 1
+    cut = tmp_path / "cut"
+    shutil.copytree(folder, cut)
+    for p in (cut / "runs").glob("part-*.parquet"):
+        p.unlink()
+    assert cli(["discover", str(cut), "--where", where]) == 2
+    err = capsys.readouterr().err
+    assert "unfinished" in err and len(err.strip().splitlines()) == 1
