@@ -251,3 +251,47 @@ def test_cli_help_and_folder_errors(folder, tmp_path, capsys):
     assert cli(["discover", str(cut), "--where", where]) == 2
     err = capsys.readouterr().err
     assert "unfinished" in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.browser
+def test_the_report_with_a_discovery_renders_in_chromium_alone(found, tmp_path):
+    import shutil
+
+    from test_report import _OUTLINE_JS, assert_self_contained
+
+    from partnersim import load_scenario, run_ensemble, with_changes
+    from partnersim.report import report_html
+
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not chromium:
+        pytest.skip("needs Debian chromium (make system-deps)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    e = run_ensemble(with_changes(load_scenario("baseline"), {"horizon_days": 120}), 2, 1, 1)
+    html_page = report_html(e, discovery=found)
+    assert_self_contained(html_page)
+    path = tmp_path / "report.html"
+    path.write_text(html_page, encoding="utf-8")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            errors: list[str] = []
+            requests: list[str] = []
+            page.on("pageerror", lambda err: errors.append(str(err)))
+            page.on("requestfailed", lambda r: errors.append(r.url))
+            page.on("request", lambda r: requests.append(r.url))
+            page.goto(path.as_uri())
+            page.wait_for_load_state("load")
+            page.evaluate("() => document.querySelectorAll('details').forEach(d => d.open = true)")
+            page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
+            info = page.evaluate(_OUTLINE_JS)
+            assert not errors, errors
+            assert [u for u in requests if not u.startswith(("file:", "data:"))] == []
+            assert all(done and width > 100 for done, width in info["images"])
+            assert len(info["images"]) >= 3 + len(found.boxes) + 1  # the report's own, the box(es), the trade-off
+            levels = info["headings"]
+            assert all(b - a <= 1 for a, b in zip(levels, levels[1:], strict=False)), levels
+            assert all(len(alt) > 20 for alt in info["alts"]), info["alts"]
+            assert page.get_by_text("scenario discovery").count() >= 1
+        finally:
+            browser.close()
