@@ -21,7 +21,7 @@ def discovery_html(d: Discovery) -> str:
     reps = f", each the mean of {d.replications} replications" if d.replications else ""
     words = d.words(tree=False)
     parts = [f"<h2>Where {_e(cond)}: scenario discovery</h2>",
-             f'<p class="meta">Sweep {_e(d.name or "")}: {len(d.points)} settings of {len(d.parameters)} '
+             f'<p class="meta">Sweep {_e(d.name or "")}: {len(d.points):,} settings of {len(d.parameters)} '
              f"parameters{_e(reps)}; condition <code>{_e(str(d.condition))}</code>.</p>",
              '<div class="bottom">' + "".join(f"<p>{_e(s)}</p>" for s in words) + "</div>"]
     parts += [f'<p class="note">{_e(n[:1].upper() + n[1:])}.</p>' for n in d.notes]
