@@ -32,7 +32,7 @@ import math
 import re
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -221,6 +221,9 @@ class Limit:
         The sweep's range ``(min, max)`` of a number, or every value of a choice.
     qp_lower, qp_upper
         Quasi-p values of the restriction on each side (``None`` when not computed or not restricted).
+    inclusive
+        Whether ``lower`` and ``upper`` are values the points take (a PRIM box: "at least",
+        "at most") rather than thresholds between them (a tree: "above", "below").
     """
 
     parameter: str
@@ -231,6 +234,7 @@ class Limit:
     full: tuple[Any, ...] = ()
     qp_lower: float | None = None
     qp_upper: float | None = None
+    inclusive: bool = False
 
 
 def limit_words(lim: Limit, partners: tuple[str, str] | None = None, currency: str = "") -> str:
@@ -260,9 +264,9 @@ def limit_words(lim: Limit, partners: tuple[str, str] | None = None, currency: s
         text = format_range(lo, hi, unit, currency) if unit else f"{format_number(lo)} to {format_number(hi)}"
         return f"{name} is between {text.replace(' to ', ' and ', 1)}"
     if hi is not None:
-        return f"{name} is below {_value_text(p, hi, currency)}"
+        return f"{name} is {'at most' if lim.inclusive else 'below'} {_value_text(p, hi, currency)}"
     if lo is not None:
-        return f"{name} is above {_value_text(p, lo, currency)}"
+        return f"{name} is {'at least' if lim.inclusive else 'above'} {_value_text(p, lo, currency)}"
     return f"{name} is anything"
 
 
@@ -568,6 +572,18 @@ def _inside(x: pd.DataFrame, limits: Sequence[Limit]) -> np.ndarray:
     return mask
 
 
+def _snapped(limits: Sequence[Limit], inside: pd.DataFrame) -> tuple[Limit, ...]:
+    """Limits on numbers moved to the values the points inside take (same points; exact, inclusive bounds)."""
+    out = []
+    for lim in limits:
+        if lim.kind == "range":
+            v = inside[lim.parameter].to_numpy(dtype=float)
+            lim = replace(lim, lower=float(v.min()) if lim.lower is not None else None,
+                          upper=float(v.max()) if lim.upper is not None else None, inclusive=True)
+        out.append(lim)
+    return tuple(out)
+
+
 def _default_step(traj: pd.DataFrame, target: float) -> int | None:
     """The highest-coverage restricted step whose density reaches ``target``, else the densest restricted one."""
     t = traj[traj["res_dim"] > 0]
@@ -644,8 +660,9 @@ def _prim_boxes(x: pd.DataFrame, hit: np.ndarray, value: np.ndarray, kinds: dict
                          f"{QP_ALPHA:g}): read it as a hint, and run more points or replications to confirm it")
         inside = _inside(x, limits) & ~taken
         k, n = int(hit[inside].sum()), int(inside.sum())
-        if n == 0 or k == 0:
+        if n == 0 or k == 0 or (j > 0 and k / n < target):
             break
+        limits = _snapped(limits, x[inside])
         boxes.append(Box(index=j, step=chosen, limits=limits, coverage=k / total, density=k / n, mass=n / len(x),
                          n=n, k=k, mean_inside=float(np.nanmean(value[inside])),
                          mean_outside=float(np.nanmean(value[~(inside | taken)])) if (~(inside | taken)).any()
