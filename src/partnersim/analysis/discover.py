@@ -656,8 +656,10 @@ def _prim_boxes(x: pd.DataFrame, hit: np.ndarray, value: np.ndarray, kinds: dict
         if not limits:  # nothing significant: describe PRIM's box as it is, and say so
             limits, dropped = _limits_of(box.box_lims[chosen], p.box_init, box.qp[chosen], kinds, x, clean=False), ()
             limits = limits[0]
-            notes.append(f"no restriction of box {j + 1} is statistically clear (every quasi-p value is above "
-                         f"{QP_ALPHA:g}): read it as a hint, and run more points or replications to confirm it")
+            hint = (f"no restriction of box {j + 1} is statistically clear (every quasi-p value is above "
+                    f"{QP_ALPHA:g}): read it as a hint, and run more points or replications to confirm it")
+        else:
+            hint = ""
         inside = _inside(x, limits) & ~taken
         k, n = int(hit[inside].sum()), int(inside.sum())
         if n == 0 or k == 0 or (j > 0 and k / n < target):
@@ -668,6 +670,8 @@ def _prim_boxes(x: pd.DataFrame, hit: np.ndarray, value: np.ndarray, kinds: dict
                          mean_outside=float(np.nanmean(value[~(inside | taken)])) if (~(inside | taken)).any()
                          else math.nan,
                          dropped=dropped))
+        if hint:
+            notes.append(hint)
         # what PRIM takes out before looking for the next box: the box as described
         remaining = p.yi_remaining
         box.update(box.box_lims[chosen], remaining[inside[remaining]])
