@@ -382,8 +382,11 @@ class Discovery:
         """One box in plain words."""
         cond = self.condition.words(self.partners, self.currency)
         unit, cur = metric_unit(self.condition.metric), self.currency
-        where = _join([limit_words(lim, self.partners, cur) for lim in box.limits]) or "anywhere in the sweep"
         inside, outside = format_value(box.mean_inside, unit, cur), format_value(box.mean_outside, unit, cur)
+        if not box.limits:  # step 0 (or a box on everything left): nothing restricted
+            return (f"Across the whole sweep, {cond} in {_pct(box.density)} of the settings tried ({box.k:,} of "
+                    f"{box.n:,}; on average {inside}).")
+        where = _join([limit_words(lim, self.partners, cur) for lim in box.limits])
         return (f"When {where}, {cond} in {_pct(box.density)} of the settings tried ({box.k:,} of {box.n:,}; "
                 f"on average {inside}, against {outside} elsewhere); this covers {_pct(box.coverage)} of the "
                 f"{self.n_hits:,} settings where it does.")

@@ -35,11 +35,13 @@ def box_figure(d: Discovery, box: int = 0) -> Figure:
     box
         Which box (0 is the first).
     """
-    if not d.boxes:
+    if not d.boxes or not d.boxes[box].limits:
         fig = Figure(figsize=(7, 1.6), layout="constrained")
         ax = fig.add_subplot()
         ax.axis("off")
-        ax.text(0.5, 0.5, f"No box: no region where most settings meet {d.condition}", ha="center", va="center")
+        text = (f"No box: no region where most settings meet {d.condition}" if not d.boxes else
+                f"Box {box + 1} restricts nothing: it is the whole sweep")
+        ax.text(0.5, 0.5, text, ha="center", va="center")
         return fig
     b = d.boxes[box]
     lims = list(b.limits)
