@@ -166,7 +166,11 @@ def test_cli_on_a_tiny_real_sweep(folder, tmp_path, capsys):
     from_frame = discover(read_runs(folder), where, parameters=names)
     assert "\n".join(from_frame.words()) + "\n" == (out / "words.txt").read_text(encoding="utf-8")
     assert cli(["discover", str(folder), "--where", where, "--box", "1", "--boxes", "1"]) == 0
-    assert "    1  " in capsys.readouterr().out
+    import re
+
+    assert re.search(r"^ +1 +1 +\d+% +\d+% ", capsys.readouterr().out, re.M)  # box 1 at step 1
+    assert cli(["discover", str(folder), "--where", where, "--box", "0", "--boxes", "1"]) == 0
+    assert "- Across the whole sweep, final trust is below" in capsys.readouterr().out  # step 0 restricts nothing
 
 
 @pytest.mark.parametrize("args, says", [
