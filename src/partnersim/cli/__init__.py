@@ -28,6 +28,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "report": ("partnersim.cli.report_cmd", "write a self-contained HTML report for a client"),
     "sweep": ("partnersim.cli.sweep_cmd", "run a parameter sweep file, resumable, locally or on Dask"),
     "sensitivity": ("partnersim.cli.sensitivity_cmd", "sensitivity indices of a finished Sobol or Morris sweep"),
+    "discover": ("partnersim.cli.discover_cmd", "scenario discovery: where in a sweep a condition holds, in words"),
     "screen": ("partnersim.cli.screen_cmd", "one-at-a-time lever screen: dead levers, directions against expectation"),
     "calibrate": ("partnersim.cli.calibrate_cmd", "pattern-oriented calibration of the coefficients (resumable)"),
     "robustness": ("partnersim.cli.calibrate_cmd", "which patterns hold when each coefficient moves by +-50%"),

@@ -29,6 +29,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--workers", type=positive_int, default=None, metavar="K",
                    help="worker processes (default: every core; 1 runs in this process)")
     p.add_argument("--title", default=None, help="page title (default: from the scenario names)")
+    p.add_argument("--discover", type=Path, default=None, metavar="DIR",
+                   help="add a scenario-discovery section on this finished sweep folder (with --where)")
+    p.add_argument("--where", default=None, metavar="CONDITION", help='with --discover: e.g. "survived < 0.8"')
+    p.add_argument("--box", type=nonneg_int, default=None, metavar="K",
+                   help="with --discover: the step of the peeling trajectory to describe (see partnersim discover)")
     add_progress_flag(p)
     p.set_defaults(func=main)
 
@@ -40,14 +45,17 @@ def main(args: argparse.Namespace) -> int:
     a = load_scenario(args.scenario)
     b = load_scenario(args.compare) if args.compare else None
     out = check_out_file(args.out)  # before any run: an unwritable --out is exit 2 now, not after the runs
+    discovery = _discovery(args)  # before any run too: a bad sweep folder or condition is exit 2 now
     for source, sc in ((args.scenario, a), (args.compare, b)):
         if sc is not None:
             warn_implausible("report", source, sc)
     cmd = ["partnersim", "report", args.scenario, *(["--compare", args.compare] if args.compare else []),
            "--reps", str(args.reps), "--seed", str(args.seed), "--out", str(out),
-           *(["--title", args.title] if args.title else [])]
+           *(["--title", args.title] if args.title else []),
+           *(["--discover", str(args.discover), "--where", args.where] if discovery is not None else []),
+           *(["--box", str(args.box)] if discovery is not None and args.box is not None else [])]
     page = build_report(a, b, reps=args.reps, seed=args.seed, workers=args.workers, title=args.title,
-                        command=shlex.join(cmd), progress=args.progress)
+                        command=shlex.join(cmd), progress=args.progress, discovery=discovery)
 
     def write() -> None:
         out.write_text(page, encoding="utf-8")
@@ -55,3 +63,19 @@ def main(args: argparse.Namespace) -> int:
 
     keep_or_rescue(write, lambda p: p.write_text(page, encoding="utf-8"), ".html", "the report")
     return 0
+
+
+def _discovery(args: argparse.Namespace):  # noqa: ANN202 - a Discovery or None
+    """The discovery of ``--discover DIR --where ...`` (``None`` without them)."""
+    from partnersim.scenario import InputError
+
+    if args.discover is None:
+        for opt, v in (("--where", args.where), ("--box", args.box)):
+            if v is not None:
+                raise InputError(opt, None, "needs --discover DIR (a finished sweep folder)")
+        return None
+    if args.where is None:
+        raise InputError("--discover", None, 'needs --where, such as --where "survived < 0.8"')
+    from partnersim.analysis.discover import discover
+
+    return discover(args.discover, args.where, box=args.box)
