@@ -39,7 +39,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 __all__ = ["Intervention", "Policy", "When", "STATE_VARIABLES", "EVENTS", "FIXED", "DAYS_PER_MONTH",
-           "fixed_reason", "check_changes", "labels"]
+           "fixed_reason", "check_changes", "labels", "item_fields"]
 
 DAYS_PER_MONTH = 30.4375  # the model's month (partnersim.model.core.DAYS_PER_MONTH)
 
@@ -293,3 +293,39 @@ def _message(err: dict[str, Any], path: str = "") -> str:
     if err["type"] != "value_error":
         msg += f" (got {err.get('input')!r})"
     return msg if loc in ("", path) else f"{loc}: {msg}"
+
+
+def item_fields(scenario: Any) -> dict[str, Any]:
+    """The dotted paths of a scenario's interventions' and policies' fields that a sweep may vary, and
+    their annotations: ``interventions.0.month``, ``policies.0.when.below``,
+    ``interventions.0.changes.<field>`` (and the same with the item's name in place of its index).
+
+    Examples
+    --------
+    >>> from partnersim.scenario import scenario_from_dict
+    >>> s = scenario_from_dict({"interventions": [{"name": "checkins", "month": 6,
+    ...                         "changes": {"agreement.cadence.weekly.enabled": True}}]})
+    >>> sorted(p for p in item_fields(s) if p.startswith("interventions.0"))[:2]
+    ['interventions.0.changes.agreement.cadence.weekly.enabled', 'interventions.0.day']
+    """
+    from partnersim.scenario.schema import leaf_fields
+
+    leaves = leaf_fields()
+    out: dict[str, Any] = {}
+    for section, items, model in (("interventions", scenario.interventions, Intervention),
+                                  ("policies", scenario.policies, Policy)):
+        for i, item in enumerate(items):
+            keys = [str(i)] + ([item.name] if item.name and not item.name.isdigit() else [])
+            fields: dict[str, Any] = {}
+            for name, info in model.model_fields.items():
+                if name in ("name", "changes", "when"):
+                    continue
+                fields[name] = info.annotation
+            if section == "policies":
+                for name, info in When.model_fields.items():
+                    fields[f"when.{name}"] = info.annotation
+            for path in item.changes:
+                fields[f"changes.{path}"] = leaves[path].annotation
+            for key in keys:
+                out.update({f"{section}.{key}.{k}": v for k, v in fields.items()})
+    return out

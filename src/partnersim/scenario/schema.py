@@ -535,7 +535,8 @@ class Scenario(_Section):
     mechanisms: Mechanisms = Field(Mechanisms(), description="Mechanism switches.")
     dynamics: Dynamics = Field(Dynamics(), description="Behavioural coefficients.")
     interventions: tuple[Intervention, ...] = Field(
-        (), strict=False, description="Changes that take effect on a given day or month of the run ([[interventions]]).")
+        (), strict=False,
+        description="Changes that take effect on a given day or month of the run ([[interventions]]).")
     policies: tuple[Policy, ...] = Field(
         (), strict=False, description="Changes made when a rule on the model's state holds ([[policies]]).")
 
