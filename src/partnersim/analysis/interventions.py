@@ -41,7 +41,7 @@ EFFECT_COLUMNS = ["value", "metric", "mean_a", "mean_b", "diff", "ci_low", "ci_h
 
 
 def intervene(scenario: Scenario | str | Path, changes: dict[str, Any], *, day: float | None = None,
-              month: float | None = None, name: str = "") -> Scenario:
+              month: float | None = None, name: str = "", source: str = "intervene") -> Scenario:
     """Scenario A plus an intervention: ``changes`` take effect from ``day`` (or ``month``).
 
     Parameters
@@ -54,6 +54,8 @@ def intervene(scenario: Scenario | str | Path, changes: dict[str, Any], *, day: 
         When they take effect (give one; neither means day 0).
     name
         The intervention's name (it names the result columns ``fired_day.<name>``).
+    source
+        What errors name as the input (``"--set"`` on the command line).
 
     Returns
     -------
@@ -74,7 +76,7 @@ def intervene(scenario: Scenario | str | Path, changes: dict[str, Any], *, day: 
     """
     sa = as_scenario(scenario)
     if day is not None and month is not None:
-        raise InputError("intervene", "day", "give day or month, not both")
+        raise InputError(source, "day", "give day or month, not both")
     item: dict[str, Any] = {"changes": dict(changes)}
     if month is not None:
         item["month"] = float(month)
@@ -84,7 +86,7 @@ def intervene(scenario: Scenario | str | Path, changes: dict[str, Any], *, day: 
         item["name"] = name
     data = sa.model_dump()
     data["interventions"] = [*data["interventions"], item]
-    return scenario_from_dict(data, "intervene")
+    return scenario_from_dict(data, source)
 
 
 def intervention_day(scenario: Scenario) -> float | None:

@@ -7,7 +7,7 @@ figure it drew on (a new pyplot figure without one; the command line passes a ba
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from matplotlib.axes import Axes
@@ -20,7 +20,7 @@ from partnersim.plots.ensemble import COLORS, DAYS_PER_MONTH, _compact, column_l
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-__all__ = ["plot_effect_over_time", "plot_too_late", "mark_intervention"]
+__all__ = ["plot_effect_over_time", "plot_too_late", "mark_intervention", "mark_figure", "intervention_section"]
 
 _PERCENT = ("0..1", "0/1")  # scores and shares are drawn in points out of 100
 
@@ -146,3 +146,46 @@ def plot_too_late(table: pd.DataFrame, fig: Figure | None = None, *, xlabel: str
             ax.yaxis.set_major_formatter(_compact)
         ax.grid(alpha=0.3)
     return fig
+
+
+def mark_figure(fig: Figure, day: float) -> Figure:
+    """Draw the intervention day on every axis of a figure whose x axis is in months (bands, survival)."""
+    for ax in fig.axes:
+        if ax.get_xlabel().startswith("Months"):
+            mark_intervention(ax, day)
+    return fig
+
+
+def intervention_section(result: object, img: Callable[[Figure, str], str], esc: Callable[[object], str]) -> str:
+    """The report's section on B's interventions and policies: what they do in words, and the paired effect
+    over time (an empty string when B has none)."""
+    from partnersim.analysis.compare import Comparison
+    from partnersim.analysis.interventions import describe_interventions, effect_over_time, intervention_day
+    from partnersim.analysis.reading import format_number
+
+    if not isinstance(result, Comparison):
+        return ""
+    b = result.b.scenario
+    if not (b.interventions or b.policies):
+        return ""
+    day = intervention_day(b)
+    items = "".join(f"<li>{esc(s)}</li>" for s in describe_interventions(b))
+    eff = effect_over_time(result)
+    end = eff[eff["day"] == eff["day"].max()].set_index("column")
+    words = []
+    for col, what, k, unit in (("active", "the share of partnerships still together", 100.0, " points"),
+                               ("trust", "trust", 100.0, " points"),
+                               ("joint_revenue_cum", "joint revenue so far", 1.0, "")):
+        if col in end.index:
+            r = end.loc[col]
+            words.append(f"{what} differs by {format_number(k * r['diff'])}{unit} (likely between "
+                         f"{format_number(k * r['ci_low'])} and {format_number(k * r['ci_high'])})")
+    when = "" if day is None else (f" Until day {format_number(day)} the runs of each pair are identical (the same "
+                                   "random events, the same agreement); the differences below all come after it.")
+    fig = Figure(figsize=(13, 3.6), layout="constrained")
+    plot_effect_over_time(eff, day, fig)
+    return (f"<h2>The intervention</h2><p>Scenario B is scenario A with these changes made during the run:</p>"
+            f"<ul>{items}</ul><p class=\"note\">{esc(when.strip())} By the end, B - A: "
+            f"{esc('; '.join(words))}.</p><figure>{img(fig, 'Paired difference B - A over time, with its interval')}"
+            "<figcaption>The mean paired difference B - A of each series, week by week, with its 95% interval; "
+            "the dashed line is the intervention day.</figcaption></figure>")
