@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from partnersim.analysis.reading import metric_label
+from partnersim.analysis.reading import short_label
 from partnersim.model import COLUMN_UNITS, METRICS
 from partnersim.plots.ensemble import COLORS, DAYS_PER_MONTH, _compact, column_label
 
@@ -139,7 +139,7 @@ def plot_too_late(table: pd.DataFrame, fig: Figure | None = None, *, xlabel: str
         lo, hi = k * t["ci_low"].to_numpy(dtype=float), k * t["ci_high"].to_numpy(dtype=float)
         ax.axhline(0.0, color="0.6", lw=0.8)
         ax.errorbar(x, d, yerr=[d - lo, hi - d], fmt="o-", color=COLORS[1], capsize=3, lw=1.5)
-        ax.set_title(f"{metric_label(m)}: B - A", fontsize="medium")
+        ax.set_title(f"{short_label(m)}: B - A", fontsize="medium")
         ax.set_ylabel(shown)
         ax.set_xlabel(xl)
         if shown == "money":
