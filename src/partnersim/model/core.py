@@ -106,6 +106,7 @@ class Model:
         self.rotation = 1  # who joined the last rotated meeting out of hours
         self.terms_revenue = (pa.revenue, pb.revenue)
         self.running_cadences: set[str] = set()
+        self.cadence_gen: dict[str, int] = {}  # bumped when a cadence is switched off: its process stops
         self.reviews_log: list[tuple[float, float]] = []  # (day, cost so far) at reviews
         # the pair's chemistry, drawn once per run: how much their joint work is worth (fit),
         # and how far each discounts the other's contributions (self-serving bias)
@@ -194,6 +195,10 @@ class Model:
         self.advance(self.env.now)
         self.p = scenario
         self.refresh_params()
+        for kind in tuple(self.running_cadences):  # switched off: its process holds no more meetings
+            if not getattr(scenario.agreement.cadence, kind).enabled:
+                self.running_cadences.discard(kind)
+                self.cadence_gen[kind] = self.cadence_gen.get(kind, 0) + 1
         if self.p.mechanisms.meetings:
             self.start_cadences()
 

@@ -145,6 +145,7 @@ def cadence(m: Model, kind: str):
     start = env.now
     k = 1
     interval = getattr(m.p.agreement.cadence, kind).interval_days
+    gen = m.cadence_gen.get(kind, 0)
     while True:
         cfg = getattr(m.p.agreement.cadence, kind)
         if not cfg.enabled:
@@ -158,7 +159,7 @@ def cadence(m: Model, kind: str):
         if t >= m.horizon:
             return
         yield m.until(t)
-        if not st.active:
+        if not st.active or m.cadence_gen.get(kind, 0) != gen:  # (switched off meanwhile)
             return
         cfg = getattr(m.p.agreement.cadence, kind)
         if not cfg.enabled:
