@@ -29,7 +29,7 @@ from partnersim.run.ensemble import Ensemble, run_ensembles
 from partnersim.run.simulate import as_scenario
 from partnersim.scenario import InputError, Scenario, scenario_from_dict, with_changes
 
-__all__ = ["intervene", "effect_over_time", "too_late", "vary_item", "without_item", "intervention_day",
+__all__ = ["intervene", "effect_over_time", "firing_lines", "too_late", "vary_item", "without_item", "intervention_day",
            "describe_interventions", "MAIN_SERIES", "EFFECT_METRICS", "EFFECT_COLUMNS", "parse_grid"]
 
 #: The series whose paired difference shows an intervention's effect over time.
@@ -41,8 +41,10 @@ EFFECT_COLUMNS = ["value", "metric", "mean_a", "mean_b", "diff", "ci_low", "ci_h
 
 
 def intervene(scenario: Scenario | str | Path, changes: dict[str, Any], *, day: float | None = None,
-              month: float | None = None, name: str = "", source: str = "intervene") -> Scenario:
-    """Scenario A plus an intervention: ``changes`` take effect from ``day`` (or ``month``).
+              month: float | None = None, when: dict[str, Any] | None = None, delay_days: float = 0.0,
+              once: bool = True, min_gap_days: float = 0.0, name: str = "", source: str = "intervene") -> Scenario:
+    """Scenario A plus an intervention: ``changes`` take effect from ``day`` (or ``month``), or, with
+    ``when``, whenever a policy's rule holds.
 
     Parameters
     ----------
@@ -52,6 +54,12 @@ def intervene(scenario: Scenario | str | Path, changes: dict[str, Any], *, day: 
         Dotted field paths and their new values, as in a scenario file's ``changes``.
     day, month
         When they take effect (give one; neither means day 0).
+    when
+        Instead of a day: a policy's rule, e.g. ``{"state": "trust", "below": 0.5}``,
+        ``{"event": "escalations", "count": 2, "within_days": 90}``, ``{"event": "renegotiations"}``
+        or ``{"revenue_ratio": 1.5}`` (see :class:`partnersim.scenario.Policy`).
+    delay_days, once, min_gap_days
+        With ``when``: the time it takes to act; fire once or repeatedly (at most every ``min_gap_days``).
     name
         The intervention's name (it names the result columns ``fired_day.<name>``).
     source
@@ -60,7 +68,8 @@ def intervene(scenario: Scenario | str | Path, changes: dict[str, Any], *, day: 
     Returns
     -------
     Scenario
-        A copy of A with the intervention appended to its ``interventions``.
+        A copy of A with the intervention appended to its ``interventions`` (with ``when``: the
+        policy appended to its ``policies``).
 
     Raises
     ------
@@ -73,11 +82,24 @@ def intervene(scenario: Scenario | str | Path, changes: dict[str, Any], *, day: 
     >>> b = intervene(load_scenario("baseline"), {"agreement.cadence.weekly.enabled": True}, month=6)
     >>> b.interventions[0].month, b.interventions[0].changes
     (6.0, {'agreement.cadence.weekly.enabled': True})
+    >>> p = intervene("baseline", {"agreement.conflict.facilitator": True}, delay_days=14,
+    ...               when={"event": "escalations", "count": 2, "within_days": 90})
+    >>> p.policies[0].when.describe()
+    '2 escalations within 90 days'
     """
     sa = as_scenario(scenario)
     if day is not None and month is not None:
         raise InputError(source, "day", "give day or month, not both")
     item: dict[str, Any] = {"changes": dict(changes)}
+    if when is not None:
+        if day is not None or month is not None:
+            raise InputError(source, "when", "a policy acts when its rule holds: give when or a day/month, not both")
+        item.update(when=dict(when), delay_days=float(delay_days), once=bool(once), min_gap_days=float(min_gap_days))
+        if name:
+            item["name"] = name
+        data = sa.model_dump()
+        data["policies"] = [*data["policies"], item]
+        return scenario_from_dict(data, source)
     if month is not None:
         item["month"] = float(month)
     else:
@@ -112,6 +134,28 @@ def describe_interventions(scenario: Scenario) -> list[str]:
                                                        if pl.min_gap_days else ""))
         delay = f" {pl.delay_days:g} days later" if pl.delay_days else ""
         out.append(f"{pl.name or f'Policy {i}'}: when {pl.when.describe()}, {what(pl.changes)}{delay} ({how})")
+    return out
+
+
+def firing_lines(ens: Ensemble) -> list[str]:
+    """How often each intervention and policy fired in an ensemble's runs, in words."""
+    from partnersim.analysis.reading import format_number
+
+    out = []
+    for col in ens.runs.columns:
+        if not col.startswith("fired_count."):
+            continue
+        label = col.removeprefix("fired_count.")
+        n = int((ens.runs[col] > 0).sum())
+        days = ens.runs[f"fired_day.{label}"].dropna()
+        line = f"{label}: took effect in {n} of {len(ens.runs)} runs"
+        if n:
+            line += (f", first on day {format_number(float(days.median()))} (median; from day "
+                     f"{format_number(float(days.min()))} to {format_number(float(days.max()))})")
+            mean_n = float(ens.runs[col].mean())
+            if mean_n > n / len(ens.runs) + 1e-9:
+                line += f", {format_number(mean_n)} times per run on average"
+        out.append(line)
     return out
 
 

@@ -138,11 +138,11 @@ def main(args: argparse.Namespace) -> int:
         print(format_main(c))
     print()
     para("What changes, most important first:", c.reading() or ["No clear difference in the outcomes that matter."])
-    from partnersim.analysis.interventions import describe_interventions, intervention_day
+    from partnersim.analysis.interventions import describe_interventions, firing_lines, intervention_day
 
     eff = None
     if b.interventions or b.policies:
-        para("B's interventions and policies:", describe_interventions(b))
+        para("B's interventions and policies:", describe_interventions(b) + firing_lines(c.b))
         eff = print_effect(c, intervention_day(b))
     if out is not None:
         def write() -> None:

@@ -26,12 +26,17 @@ def add_intervention_args(p: argparse.ArgumentParser, *, when: bool = True) -> N
     p.add_argument("--set", action="append", default=[], metavar="PATH=VALUE", dest="set_",
                    help="a change of B (repeatable), e.g. --set agreement.cadence.weekly.enabled=true; "
                    "with --from-month/--from-day it is an intervention on A from then on")
+    g = p.add_mutually_exclusive_group()
     if when:
-        g = p.add_mutually_exclusive_group()
         g.add_argument("--from-month", type=float, default=None, metavar="M",
                        help="the --set changes take effect from month M (30.4375 days each)")
         g.add_argument("--from-day", type=float, default=None, metavar="D",
                        help="the --set changes take effect from day D")
+    g.add_argument("--when", default=None, metavar="RULE",
+                   help="instead, a policy: the --set changes are made when RULE holds, e.g. state=trust,below=0.5 "
+                   "or event=escalations,count=2,within_days=90 or event=renegotiations or revenue_ratio=1.5")
+    p.add_argument("--delay-days", type=float, default=0.0, metavar="D",
+                   help="with --when: days between the rule holding and the changes (default 0)")
 
 
 def parse_set(items: list[str], option: str = "--set") -> dict[str, Any]:
@@ -59,14 +64,29 @@ def parse_set(items: list[str], option: str = "--set") -> dict[str, Any]:
     return out
 
 
+def parse_when(text: str, option: str = "--when") -> dict[str, Any]:
+    """``"event=escalations,count=2"`` -> ``{"event": "escalations", "count": 2}`` (values read as TOML values).
+
+    Examples
+    --------
+    >>> parse_when("state=trust,below=0.5")
+    {'state': 'trust', 'below': 0.5}
+    """
+    items = [x for x in text.split(",") if x.strip()]
+    if not items:
+        raise InputError(option, None, "must be KEY=VALUE[,KEY=VALUE], e.g. state=trust,below=0.5")
+    return parse_set(items, option)
+
+
 def scenario_b(a: Scenario, args: argparse.Namespace, b_name: str | None) -> tuple[Scenario | None, str]:
     """Scenario B from the options (``None`` when none were given) and how it reads on the command line."""
     changes = parse_set(args.set_)
     month, day = getattr(args, "from_month", None), getattr(args, "from_day", None)
+    when = parse_when(args.when) if getattr(args, "when", None) is not None else None
     if not changes:
-        if month is not None or day is not None:
-            raise InputError("--from-month" if month is not None else "--from-day", None,
-                             "says when the --set changes take effect: give at least one --set PATH=VALUE")
+        if month is not None or day is not None or when is not None:
+            opt = "--from-month" if month is not None else "--from-day" if day is not None else "--when"
+            raise InputError(opt, None, "says when the --set changes take effect: give at least one --set PATH=VALUE")
         return None, ""
     if b_name is not None:
         raise InputError("--set", None, "give scenario B or --set changes to A, not both")
@@ -75,17 +95,30 @@ def scenario_b(a: Scenario, args: argparse.Namespace, b_name: str | None) -> tup
     for opt, v in (("--from-month", month), ("--from-day", day)):
         if v is not None and not (math.isfinite(v) and v >= 0):
             raise InputError(opt, None, f"must be 0 or more (got {v:g})")
-    b = intervene(a, changes, day=day, month=month, name="cli", source="--set")
-    when = f" from month {month:g}" if month is not None else (f" from day {day:g}" if day is not None else "")
+    delay = float(getattr(args, "delay_days", 0.0) or 0.0)
+    if not (math.isfinite(delay) and delay >= 0):
+        raise InputError("--delay-days", None, f"must be 0 or more (got {delay:g})")
+    if when is not None:
+        b = intervene(a, changes, when=when, delay_days=delay, name="cli", source="--when")
+        said = f" when {b.policies[-1].when.describe()}" + (f", {delay:g} days later" if delay else "")
+    else:
+        if delay:
+            raise InputError("--delay-days", None, "goes with --when (a policy)")
+        b = intervene(a, changes, day=day, month=month, name="cli", source="--set")
+        said = f" from month {month:g}" if month is not None else (f" from day {day:g}" if day is not None else "")
     what = ", ".join(f"{k}={v}" for k, v in changes.items())
-    b = b.model_copy(update={"name": f"{a.name}, changed{when}"})
-    return b, f"--set {what}{when}"
+    b = b.model_copy(update={"name": f"{a.name}, changed{said}"})
+    return b, f"--set {what}{said}"
 
 
 def cli_words(args: argparse.Namespace) -> list[str]:
     """The intervention options as command-line words (to show the command again)."""
     words = [] if getattr(args, "from_month", None) is None else ["--from-month", f"{args.from_month:g}"]
     words += [] if getattr(args, "from_day", None) is None else ["--from-day", f"{args.from_day:g}"]
+    if getattr(args, "when", None) is not None:
+        words += ["--when", args.when]
+        if getattr(args, "delay_days", 0.0):
+            words += ["--delay-days", f"{args.delay_days:g}"]
     for item in args.set_:
         words += ["--set", item]
     return words

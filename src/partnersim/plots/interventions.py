@@ -160,7 +160,12 @@ def intervention_section(result: object, img: Callable[[Figure, str], str], esc:
     """The report's section on B's interventions and policies: what they do in words, and the paired effect
     over time (an empty string when B has none)."""
     from partnersim.analysis.compare import Comparison
-    from partnersim.analysis.interventions import describe_interventions, effect_over_time, intervention_day
+    from partnersim.analysis.interventions import (
+        describe_interventions,
+        effect_over_time,
+        firing_lines,
+        intervention_day,
+    )
     from partnersim.analysis.reading import format_number
 
     if not isinstance(result, Comparison):
@@ -169,7 +174,7 @@ def intervention_section(result: object, img: Callable[[Figure, str], str], esc:
     if not (b.interventions or b.policies):
         return ""
     day = intervention_day(b)
-    items = "".join(f"<li>{esc(s)}</li>" for s in describe_interventions(b))
+    items = "".join(f"<li>{esc(s)}</li>" for s in describe_interventions(b) + firing_lines(result.b))
     eff = effect_over_time(result)
     end = eff[eff["day"] == eff["day"].max()].set_index("column")
     words = []
