@@ -397,3 +397,39 @@ def test_the_model_core_imports_simpy_numpy_and_the_standard_library_only():
                 top = name.split(".")[0]
                 assert top in ("simpy", "numpy", "__future__") or top in sys.stdlib_module_names \
                     or name.startswith("partnersim.model"), f"{path.name} imports {name}"
+
+
+# -- faces: the workshop's "from month N" control -----------------------------------------------------
+
+def test_the_workshops_from_month_control_makes_b_an_intervention_on_a():
+    pytest.importorskip("ipywidgets")
+    from partnersim.widgets import WorkshopApp
+
+    app = WorkshopApp("baseline", reps=6, seed=1, workers=1, threaded=False, delay=0.0)
+    try:
+        assert app.from_month.value == 0 and app.from_month.max == 35  # 1,095 days
+        app.panel.controls["rhythm"].value = "weekly check-ins + monthly reviews"
+        app.panel.controls["time_gap"].value = 6.0  # a time zone cannot change mid-run: B has it from day 0
+        app.from_month.value = 6
+        app.debouncer.flush()
+        assert app.errors == []
+        a, b = app.ensembles
+        iv = b.scenario.interventions
+        assert len(iv) == 1 and iv[0].month == 6.0 and iv[0].changes[WEEKLY] is True
+        assert b.scenario.partner_b.utc_offset == 6.0 and not b.scenario.agreement.cadence.weekly.enabled
+        assert (b.runs["fired_day.from month 6"] == 6 * MONTH).all()
+        assert "from month 6 on; a time-zone gap or a horizon can only change at the start" in app.reading.value
+        assert b"month 6" in bytes(app.image.value)
+        # without the time-zone change, the pairs are identical up to month 6
+        app.panel.controls["time_gap"].value = 0.0
+        app.debouncer.flush()
+        a, b = app.ensembles
+        assert "B is A until month 6" in app.reading.value
+        before = a.series[0, :, 0] <= 6 * MONTH
+        assert np.array_equal(a.series[:, before], b.series[:, before])
+        assert not np.array_equal(a.series[:, ~before], b.series[:, ~before])
+        app.reset_button.click()
+        app.debouncer.flush()
+        assert app.from_month.value == 0 and app.scenario_b == app.scenario_a
+    finally:
+        app.close()

@@ -29,8 +29,9 @@ from partnersim.run.ensemble import Ensemble, run_ensembles
 from partnersim.run.simulate import as_scenario
 from partnersim.scenario import InputError, Scenario, scenario_from_dict, with_changes
 
-__all__ = ["intervene", "effect_over_time", "firing_lines", "too_late", "vary_item", "without_item", "intervention_day",
-           "describe_interventions", "MAIN_SERIES", "EFFECT_METRICS", "EFFECT_COLUMNS", "parse_grid"]
+__all__ = ["intervene", "from_month", "effect_over_time", "firing_lines", "too_late", "vary_item", "without_item",
+           "intervention_day", "describe_interventions", "MAIN_SERIES", "EFFECT_METRICS", "EFFECT_COLUMNS",
+           "parse_grid"]
 
 #: The series whose paired difference shows an intervention's effect over time.
 MAIN_SERIES: tuple[str, ...] = ("active", "trust", "joint_revenue_cum")
@@ -109,6 +110,31 @@ def intervene(scenario: Scenario | str | Path, changes: dict[str, Any], *, day: 
     data = sa.model_dump()
     data["interventions"] = [*data["interventions"], item]
     return scenario_from_dict(data, source)
+
+
+def from_month(scenario: Scenario, changes: dict[str, Any], month: float, *, name: str = "",
+               label: str = "from month") -> Scenario:
+    """Scenario A with ``changes`` made from ``month`` on; those that cannot change mid-run (a horizon,
+    a time zone: see ``partnersim.scenario.interventions.FIXED``) are made from the start.
+
+    The faces' "from month N" control: ``month = 0`` is :func:`~partnersim.scenario.with_changes`.
+
+    Examples
+    --------
+    >>> from partnersim import load_scenario
+    >>> b = from_month(load_scenario("baseline"), {"agreement.cadence.weekly.enabled": True,
+    ...                                             "partner_b.utc_offset": 8.0}, 6)
+    >>> b.partner_b.utc_offset, b.interventions[0].changes
+    (8.0, {'agreement.cadence.weekly.enabled': True})
+    """
+    from partnersim.scenario.interventions import fixed_reason
+
+    fixed = {k: v for k, v in changes.items() if fixed_reason(k) is not None}
+    mid = {k: v for k, v in changes.items() if k not in fixed}
+    if month <= 0 or not mid:
+        return with_changes(scenario, {**changes, **({"name": name} if name else {})})
+    base = with_changes(scenario, {**fixed, **({"name": name} if name else {})})
+    return intervene(base, mid, month=month, name=label)
 
 
 def intervention_day(scenario: Scenario) -> float | None:
