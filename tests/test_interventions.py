@@ -433,3 +433,32 @@ def test_the_workshops_from_month_control_makes_b_an_intervention_on_a():
         assert app.from_month.value == 0 and app.scenario_b == app.scenario_a
     finally:
         app.close()
+
+
+def test_command_line_policies_reports_and_too_late_files(tmp_path, capsys):
+    short = tmp_path / "short.toml"
+    short.write_text('name = "short"\nhorizon_days = 364.0\n')
+    common = ["--reps", "4", "--seed", "1", "--workers", "1", "--no-progress"]
+    assert cli_main(["compare", str(short), "--when", "state=trust,below=0.99", "--delay-days", "7",
+                     "--set", "agreement.conflict.facilitator=true", *common]) == 0
+    out = capsys.readouterr().out
+    assert "when trust below 0.99, agreement.conflict.facilitator = true 7 days later (once)" in out
+    assert "cli: took effect in 4 of 4 runs, on day 14" in out  # the first tick (day 7) + 7 days
+    page = tmp_path / "r.html"
+    assert cli_main(["report", str(short), "--from-month", "3", "--set", f"{WEEKLY}=true", "--out", str(page),
+                     *common]) == 0
+    html = page.read_text()
+    assert "<h2>The intervention</h2>" in html and "from month 3 (day 91.3)" in html
+    assert "took effect in 4 of 4 runs, on day 91.3<" in html
+    assert "--from-month 3 --set agreement.cadence.weekly.enabled=true" in html  # the command, to reproduce it
+    with_policy = tmp_path / "policy.toml"
+    with_policy.write_text('name = "p"\nhorizon_days = 364.0\n[[policies]]\nname = "fac"\n'
+                           'when = { state = "trust", below = 0.5 }\n'
+                           'changes = { "agreement.conflict.facilitator" = true }\n')
+    assert cli_main(["too-late", str(with_policy), "--vary", "policies.fac.when.below", "--values", "0,0.99",
+                     "--out", str(tmp_path / "late"), *common]) == 0
+    import pandas as pd
+
+    t = pd.read_csv(tmp_path / "late" / "too_late.csv")
+    assert list(t.columns) == ["value", "metric", "mean_a", "mean_b", "diff", "ci_low", "ci_high", "n"]
+    assert (t[t["value"] == 0.0]["diff"] == 0).all() and (tmp_path / "late" / "too_late.png").stat().st_size > 1000

@@ -175,7 +175,9 @@ def firing_lines(ens: Ensemble) -> list[str]:
         n = int((ens.runs[col] > 0).sum())
         days = ens.runs[f"fired_day.{label}"].dropna()
         line = f"{label}: took effect in {n} of {len(ens.runs)} runs"
-        if n:
+        if n and float(days.min()) == float(days.max()):
+            line += f", on day {format_number(float(days.min()))}"
+        elif n:
             line += (f", first on day {format_number(float(days.median()))} (median; from day "
                      f"{format_number(float(days.min()))} to {format_number(float(days.max()))})")
             mean_n = float(ens.runs[col].mean())
