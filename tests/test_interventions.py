@@ -462,6 +462,11 @@ def test_command_line_policies_reports_and_too_late_files(tmp_path, capsys):
     t = pd.read_csv(tmp_path / "late" / "too_late.csv")
     assert list(t.columns) == ["value", "metric", "mean_a", "mean_b", "diff", "ci_low", "ci_high", "n"]
     assert (t[t["value"] == 0.0]["diff"] == 0).all() and (tmp_path / "late" / "too_late.png").stat().st_size > 1000
+    # the same policy stated on the command line
+    assert cli_main(["too-late", str(short), "--when", "state=trust,below=0.5", "--set",
+                     "agreement.conflict.facilitator=true", "--vary", "when.below", "--values", "0,0.99",
+                     "--out", str(tmp_path / "late2"), *common]) == 0
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "late2" / "too_late.csv"), t)
 
 
 # -- property: any allowed change, any day --------------------------------------------------------------

@@ -39,7 +39,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--days", default=None, metavar="A:B:S", help="start days, as for --months")
     p.add_argument("--vary", default=None, metavar="PATH",
                    help="an intervention's or policy's field of SCENARIO, e.g. policies.0.when.below, "
-                   "interventions.facilitator.month")
+                   "interventions.facilitator.month; with --when, a field of that policy, e.g. when.below")
     p.add_argument("--values", default=None, metavar="A:B:S", help="the values of --vary, as for --months")
     p.add_argument("--metrics", default="survived,final_trust,joint_revenue",
                    help="metrics, comma-separated (default survived,final_trust,joint_revenue)")
@@ -96,6 +96,23 @@ def main(args: argparse.Namespace) -> int:
     if out is not None:
         check_out_file(out / "too_late.csv")
     warn_implausible("too-late", args.scenario, a)
+    if args.when is not None:  # a policy stated on the command line: vary one of its fields
+        from partnersim.analysis.interventions import intervene
+        from partnersim.cli.intervene_opts import parse_when
+
+        changes = parse_set(args.set_)
+        if not changes:
+            raise InputError("--when", None, "says when the --set changes are made: give at least one --set PATH=VALUE")
+        if args.months or args.days or args.vary is None:
+            raise InputError("--when", None, "a policy has no start day: vary one of its fields instead, e.g. "
+                             "--vary when.below --values 0.3:0.7:0.1")
+        a = intervene(a, changes, when=parse_when(args.when), delay_days=args.delay_days, name="cli",
+                      source="--when")
+        if not args.vary.startswith("policies."):
+            args.vary = f"policies.{len(a.policies) - 1}.{args.vary}"
+        args.set_ = []
+    elif args.delay_days:
+        raise InputError("--delay-days", None, "goes with --when (a policy)")
     if args.vary is not None:
         if args.set_ or args.months or args.days:
             raise InputError("--vary", None, "goes with --values, not with --set, --months or --days")
