@@ -512,3 +512,25 @@ def test_random_interventions_keep_the_pair_identical_before_their_day(midrun_le
 
     check()
     assert len(ran) >= 20  # (most random changes are valid: the property was checked, not skipped)
+
+
+def test_the_report_figures_mark_the_intervention_day_on_the_bands():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from partnersim import run_ensemble
+    from partnersim.plots.ensemble import standard_figures
+    from partnersim.plots.interventions import mark_figure
+
+    ens = run_ensemble(with_changes(load_scenario("baseline"), {"horizon_days": 364.0}), reps=3, seed=1, workers=1)
+    figs = dict(standard_figures(ens))
+    def dashed(fig):
+        return sum(line.get_linestyle() == "--" for ax in fig.axes for line in ax.get_lines())
+
+    n_outcomes = dashed(figs["outcomes"])
+    mark_figure(figs["timeseries"], 6 * MONTH)
+    mark_figure(figs["outcomes"], 6 * MONTH)  # (no month axis: nothing drawn)
+    for ax in figs["timeseries"].axes:
+        xs = [tuple(line.get_xdata()) for line in ax.get_lines() if line.get_linestyle() == "--"]
+        assert (6.0, 6.0) in xs
+    assert dashed(figs["outcomes"]) == n_outcomes
