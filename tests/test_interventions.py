@@ -301,6 +301,7 @@ def test_a_scenario_file_with_interventions_round_trips(tmp_path):
                     [{"when": {"event": "escalations", "count": 2, "within_days": 90},
                       "changes": {"agreement.conflict.facilitator": True}, "delay_days": 14}])
     assert load_scenario(save_scenario(sc, tmp_path / "s.toml")) == sc
+    assert load_scenario(save_scenario(sc, tmp_path / "full.toml", full=True)) == sc  # (sweeps save the base so)
 
 
 # -- paths, comparisons, "too late" ---------------------------------------------------------------
@@ -534,3 +535,24 @@ def test_the_report_figures_mark_the_intervention_day_on_the_bands():
         xs = [tuple(line.get_xdata()) for line in ax.get_lines() if line.get_linestyle() == "--"]
         assert (6.0, 6.0) in xs
     assert dashed(figs["outcomes"]) == n_outcomes
+
+
+def test_a_sweep_of_the_start_month_and_a_policy_count_runs(tmp_path):
+    import pandas as pd
+
+    from partnersim.scenario import save_scenario
+
+    base = with_items(with_changes(load_scenario("baseline"), {"horizon_days": 364.0}),
+                      [{"month": 6, "changes": {WEEKLY: True}}],
+                      [{"name": "fac", "when": {"event": "escalations"},
+                        "changes": {"agreement.conflict.facilitator": True}}])
+    save_scenario(base, tmp_path / "base.toml")
+    (tmp_path / "sweep.toml").write_text('name = "start"\nbase = "base.toml"\nreplications = 2\nseed = 1\n'
+                                         '[design]\nkind = "grid"\n[parameters]\n'
+                                         '"interventions.0.month" = [0, 9]\n"policies.fac.when.count" = [1, 2]\n')
+    assert cli_main(["sweep", str(tmp_path / "sweep.toml"), "--out", str(tmp_path / "out"), "--workers", "1",
+                     "--no-progress"]) == 0
+    runs = pd.read_parquet(tmp_path / "out" / "runs")
+    assert runs["error"].isna().all() and len(runs) == 8
+    hours = runs.groupby("interventions.0.month")["meeting_hours"].mean()
+    assert hours[0.0] > hours[9.0]  # weekly check-ins for the whole year, or for its last three months
