@@ -556,3 +556,7 @@ def test_a_sweep_of_the_start_month_and_a_policy_count_runs(tmp_path):
     assert runs["error"].isna().all() and len(runs) == 8
     hours = runs.groupby("interventions.0.month")["meeting_hours"].mean()
     assert hours[0.0] > hours[9.0]  # weekly check-ins for the whole year, or for its last three months
+    fired = runs["fired_day.interventions.0"]  # recorded too (NaN: ended before it)
+    assert ((fired == runs["interventions.0.month"] * MONTH) | fired.isna()).all()
+    assert (fired[runs["interventions.0.month"] == 0] == 0).all()
+    assert set(runs["fired_count.fac"]) <= {0.0, 1.0}
