@@ -560,3 +560,22 @@ def test_a_sweep_of_the_start_month_and_a_policy_count_runs(tmp_path):
     assert ((fired == runs["interventions.0.month"] * MONTH) | fired.isna()).all()
     assert (fired[runs["interventions.0.month"] == 0] == 0).all()
     assert set(runs["fired_count.fac"]) <= {0.0, 1.0}
+
+
+def test_the_explore_apps_from_month_control_saves_an_intervention(tmp_path):
+    pytest.importorskip("ipywidgets")
+    from partnersim.widgets import ExploreApp
+
+    app = ExploreApp("baseline", reps=3, seed=1, workers=1, threaded=False, delay=0.0, save_dir=tmp_path)
+    try:
+        app.panel.controls["rhythm"].value = "weekly check-ins"
+        app.from_month.value = 12
+        app.debouncer.flush()
+        assert app.errors == []
+        iv = app.ensemble.scenario.interventions
+        assert len(iv) == 1 and iv[0].month == 12.0 and iv[0].changes[WEEKLY] is True
+        saved = load_scenario(app.save(tmp_path / "later.toml"))
+        assert saved.interventions == iv and saved.name == "later"
+        assert cli_main(["validate", str(tmp_path / "later.toml")]) == 0
+    finally:
+        app.close()
