@@ -579,3 +579,10 @@ def test_the_explore_apps_from_month_control_saves_an_intervention(tmp_path):
         assert cli_main(["validate", str(tmp_path / "later.toml")]) == 0
     finally:
         app.close()
+
+
+def test_a_review_interval_changed_mid_run_counts_from_the_last_review():
+    sc = only("review", horizon_days=400)  # reviews every 182 days
+    sc = with_items(sc, [{"day": 100.0, "changes": {"agreement.review.interval_days": 91.0}}])
+    out = Model(sc, seed=1, trace=True).run()
+    assert [e[0] for e in kinds(out.events, "review")] == [182.0, 273.0, 364.0]
