@@ -184,6 +184,16 @@ def test_workshop_app_responds_in_chromium(voila_url: str, tmp_path: Path):
             _wait_new_figure(page, fig1)
             assert errors == [], errors
 
+            # "from month N": B's changes start in month 6 (B is A until then), from the keyboard
+            fig2 = _figure(page)
+            page.focus(".ps-lever-from_month .noUi-handle")
+            for _ in range(6):
+                page.keyboard.press("ArrowRight")
+            _wait_new_figure(page, fig2)
+            page.wait_for_function("() => document.querySelector('.ps-reading-box').innerText"
+                                   ".includes('from month 6')", timeout=30_000)
+            assert errors == [], errors
+
             # a large screen: the figure grows with the window (a vector image, not a stretched bitmap)
             width_1366 = page.evaluate("() => document.querySelector('img.ps-figure').getBoundingClientRect().width")
             page.set_viewport_size({"width": 1920, "height": 1080})

@@ -24,6 +24,7 @@ _LAZY = {
     "Ensemble": "partnersim.run.ensemble",
     "compare": "partnersim.analysis.compare",
     "sweep": "partnersim.analysis.sweep",
+    "intervene": "partnersim.analysis.interventions",
 }
 
 __all__ = [
@@ -33,6 +34,7 @@ __all__ = [
     "Scenario",
     "__version__",
     "compare",
+    "intervene",
     "load_scenario",
     "run_ensemble",
     "save_scenario",

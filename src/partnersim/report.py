@@ -128,11 +128,17 @@ def _img(fig: Any, alt: str) -> str:
 
 def _figures_html(result: Ensemble | Comparison) -> str:
     from partnersim.plots.ensemble import standard_figures
+    from partnersim.plots.interventions import intervention_section, mark_figure
 
+    day = min((iv.at_day for iv in result.b.scenario.interventions), default=None) \
+        if isinstance(result, Comparison) else None
     parts = []
     for key, fig in standard_figures(result):
+        if day is not None and key in ("timeseries", "survival"):
+            mark_figure(fig, day)  # the intervention day on the bands
         parts.append(f"<h2>{_e(_FIGURE_TITLES[key])}</h2>\n<figure>{_img(fig, _ALT[key])}"
                      f"<figcaption>{_e(_CAPTIONS[key])}</figcaption></figure>")
+    parts.append(intervention_section(result, _img, _e))
     return "\n".join(parts)
 
 

@@ -50,6 +50,14 @@ __all__ = ["sweep", "SweepResult", "SweepChunk", "run_sweep_chunk", "plan_sweep"
 NAN = float("nan")
 
 
+def fired_keys(base: Scenario) -> tuple[str, ...]:
+    """The result columns of the base's interventions and policies (when each first took effect, how often)."""
+    from partnersim.scenario.interventions import labels
+
+    iv, pl = labels(base)
+    return tuple(k for lab in (*iv, *pl) for k in (f"fired_day.{lab}", f"fired_count.{lab}"))
+
+
 @dataclass(frozen=True)
 class SweepChunk:
     """A job: some runs ``(point_id, replication)`` of a sweep, with each point's scenario changes."""
@@ -58,6 +66,7 @@ class SweepChunk:
     seed: int
     items: tuple[tuple[int, int], ...]
     changes: dict[int, dict[str, Any]]
+    extra: tuple[str, ...] = ()  # summary keys beyond METRICS: fired_day.<label>, fired_count.<label>
 
 
 def run_sweep_chunk(task: SweepChunk) -> list[dict[str, Any]]:
@@ -80,11 +89,11 @@ def run_sweep_chunk(task: SweepChunk) -> list[dict[str, Any]]:
             if isinstance(sc, Exception):
                 raise sc
             out = run_model(sc, task.seed, rep)
-            row.update({m: float(out.summary.get(m, NAN)) for m in METRICS})
+            row.update({m: float(out.summary.get(m, NAN)) for m in (*METRICS, *task.extra)})
             row["exit_reason"] = str(out.exit_reason)
             row["error"] = None  # null in the dataset: no error
         except Exception as e:  # recorded, and the sweep goes on
-            row.update(dict.fromkeys(METRICS, NAN))
+            row.update(dict.fromkeys((*METRICS, *task.extra), NAN))
             row["exit_reason"] = ""
             row["error"] = f"{type(e).__name__}: {e}" or type(e).__name__
         rows.append(row)
@@ -107,7 +116,7 @@ class _Chunks(Sequence):
         reps = self.spec.replications
         items = tuple((int(f // reps), int(f % reps)) for f in flat)
         changes = {p: self.design.changes(p) for p in sorted({p for p, _ in items})}
-        return SweepChunk(self.spec.base, self.spec.seed, items, changes)
+        return SweepChunk(self.spec.base, self.spec.seed, items, changes, fired_keys(self.spec.base))
 
 
 @dataclass(frozen=True)
@@ -373,7 +382,7 @@ def _run(spec: SweepSpec, design: Design, folder: Path, executor: str | Executor
     from partnersim.analysis.adaptive_sweep import check_plan
 
     reps = spec.replications
-    schema = arrow_schema({p.path: p.dtype for p in spec.parameters}, METRICS)
+    schema = arrow_schema({p.path: p.dtype for p in spec.parameters}, [*METRICS, *fired_keys(spec.base)])
     man = _open_folder(folder, spec, design, schema)
     check_plan(man, plan, folder, spec.source)
     if plan is not None:

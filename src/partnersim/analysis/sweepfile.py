@@ -59,6 +59,7 @@ from partnersim.scenario import (
     read_toml_bytes,
     with_changes,
 )
+from partnersim.scenario.interventions import item_fields
 from partnersim.scenario.io import format_validation_error, scenario_from_dict
 
 __all__ = ["DESIGN_KINDS", "MAX_RUNS", "MAX_POINTS", "design_points", "DesignSpec", "Parameter", "SweepSpec",
@@ -383,7 +384,7 @@ def sweep_from_dict(data: dict[str, Any], source: str = "<sweep>", folder: Path 
         raise InputError(source, "design.levels", "applies to morris designs only")
 
     base = _resolve_base(top.base, source, folder)
-    leaves = _leaf_fields()
+    leaves = {**_leaf_fields(), **item_fields(base)}  # with interventions.0.month, policies.0.when.below, ...
     fixed = _flatten(top.fixed, "", lambda v: False)
     for path in fixed:
         _check_path(path, leaves, source, "fixed")

@@ -36,6 +36,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "validate": ("partnersim.cli.scenario_cmds", "check a scenario file"),
     "schema": ("partnersim.cli.scenario_cmds", "print the JSON Schema of scenario files"),
     "scenarios": ("partnersim.cli.scenario_cmds", "list the bundled scenarios"),
+    "too-late": ("partnersim.cli.too_late_cmd", "when is it too late? an intervention's effect against its start"),
 }
 
 

@@ -10,9 +10,10 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from partnersim.cli import add_precision_flags, add_progress_flag, nonneg_int, positive_int, warn_implausible
+from partnersim.cli.intervene_opts import add_intervention_args, cli_words, print_effect, scenario_b, write_effect
 from partnersim.cli.output import check_out_file, keep_or_rescue
 from partnersim.cli.run_cmd import out_dir
-from partnersim.scenario import load_scenario
+from partnersim.scenario import InputError, load_scenario
 
 if TYPE_CHECKING:  # pragma: no cover
     from partnersim.analysis.compare import Comparison
@@ -31,7 +32,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "n, p_holm, significant, unit; one row per metric) and the figures; without it, nothing is written.",
     )
     p.add_argument("a", metavar="A", help="scenario A, the current structure (TOML file or bundled name)")
-    p.add_argument("b", metavar="B", help="scenario B, the proposal (TOML file or bundled name)")
+    p.add_argument("b", metavar="B", nargs="?", default=None,
+                   help="scenario B, the proposal (TOML file or bundled name); or state B as A plus --set changes")
     p.add_argument("--reps", type=positive_int, default=None,
                    help="replications of each (default 100; with --precision, the first batch of pairs: default 10)")
     p.add_argument("--seed", type=nonneg_int, default=0, help="seed (default 0)")
@@ -42,6 +44,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--all", action="store_true", dest="show_all",
                    help="print every metric by its comparison.csv name, with p-values and effect sizes")
     add_precision_flags(p, "pairs", interval="the 95%% interval of the metric's difference B - A")
+    add_intervention_args(p)  # B = A plus --set changes (from --from-month M / --from-day D)
     add_progress_flag(p)
     p.set_defaults(func=main)
 
@@ -104,7 +107,13 @@ def main(args: argparse.Namespace) -> int:
 
     from partnersim.analysis.compare import compare
 
-    a, b = load_scenario(args.a), load_scenario(args.b)
+    a = load_scenario(args.a)
+    b, b_cli = scenario_b(a, args, args.b)
+    if b is None:
+        if args.b is None:
+            raise InputError("B", None, "give scenario B, or changes to A with --set PATH=VALUE "
+                             "(and --from-month M for an intervention)")
+        b = load_scenario(args.b)
     out = out_dir(args.out)  # checked (and made) before any run
     if out is not None:
         check_out_file(out / "comparison.csv")
@@ -112,7 +121,7 @@ def main(args: argparse.Namespace) -> int:
 
     plan = precision_plan(args, args.reps)  # bad targets: exit 2 before any run
     warn_implausible("compare", args.a, a)
-    warn_implausible("compare", args.b, b)
+    warn_implausible("compare", args.b or b_cli, b)
     c = compare(a, b, reps=args.reps or (plan.initial if plan else 100), seed=args.seed, workers=args.workers,
                 progress=args.progress, precision=plan)
     na, nb = c.names
@@ -139,6 +148,12 @@ def main(args: argparse.Namespace) -> int:
         print(format_main(c))
     print()
     para("What changes, most important first:", c.reading() or ["No clear difference in the outcomes that matter."])
+    from partnersim.analysis.interventions import describe_interventions, firing_lines, intervention_day
+
+    eff = None
+    if b.interventions or b.policies:
+        para("B's interventions and policies:", describe_interventions(b) + firing_lines(c.b))
+        eff = print_effect(c, intervention_day(b))
     if out is not None:
         def write() -> None:
             from partnersim.plots.ensemble import save_figures
@@ -147,10 +162,13 @@ def main(args: argparse.Namespace) -> int:
             if c.precision is not None:  # how many pairs each target needed
                 c.precision.table().to_csv(out / "precision.csv", index=False)
                 written.append(out / "precision.csv")
+            if eff is not None:
+                written += write_effect(eff, intervention_day(b), out)
             print(f"wrote {', '.join(str(p) for p in written)}\n")
 
         keep_or_rescue(write, c.to_csv, ".csv", "the comparison table")
-    qa, qb = shlex.quote(args.a), shlex.quote(args.b)
+    qa = shlex.quote(args.a)
+    qb = shlex.quote(args.b) if args.b is not None else " ".join(shlex.quote(x) for x in cli_words(args))
     steps = []
     if out is None:
         steps.append(("the table and figures as files", f"partnersim compare {qa} {qb} --out out/compare"))

@@ -7,6 +7,7 @@ import shlex
 from pathlib import Path
 
 from partnersim.cli import add_progress_flag, nonneg_int, positive_int, warn_implausible
+from partnersim.cli.intervene_opts import add_intervention_args, cli_words, scenario_b
 from partnersim.cli.output import check_out_file, keep_or_rescue
 from partnersim.scenario import load_scenario
 
@@ -34,6 +35,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--where", default=None, metavar="CONDITION", help='with --discover: e.g. "survived < 0.8"')
     p.add_argument("--box", type=nonneg_int, default=None, metavar="K",
                    help="with --discover: the step of the peeling trajectory to describe (see partnersim discover)")
+    add_intervention_args(p)  # --compare stated as A plus --set changes (from --from-month M / --from-day D)
     add_progress_flag(p)
     p.set_defaults(func=main)
 
@@ -43,13 +45,16 @@ def main(args: argparse.Namespace) -> int:
     from partnersim.report import build_report
 
     a = load_scenario(args.scenario)
-    b = load_scenario(args.compare) if args.compare else None
+    b, b_cli = scenario_b(a, args, args.compare)
+    if b is None:
+        b = load_scenario(args.compare) if args.compare else None
     out = check_out_file(args.out)  # before any run: an unwritable --out is exit 2 now, not after the runs
     discovery = _discovery(args)  # before any run too: a bad sweep folder or condition is exit 2 now
-    for source, sc in ((args.scenario, a), (args.compare, b)):
+    for source, sc in ((args.scenario, a), (args.compare or b_cli, b)):
         if sc is not None:
             warn_implausible("report", source, sc)
     cmd = ["partnersim", "report", args.scenario, *(["--compare", args.compare] if args.compare else []),
+           *(cli_words(args) if b_cli else []),
            "--reps", str(args.reps), "--seed", str(args.seed), "--out", str(out),
            *(["--title", args.title] if args.title else []),
            *(["--discover", str(args.discover), "--where", args.where] if discovery is not None else []),

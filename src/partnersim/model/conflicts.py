@@ -149,6 +149,8 @@ def arise(m: Model, severity: float, flare_after: float, source: str = "routine"
     st.latent.append(c)
     if m.events is not None:
         m.log("conflict_arises", c.id, round(severity, 4))
+    if m.watch is not None:
+        m.watch.event(m, "conflicts_raised")
     if env.now + flare_after < m.horizon:
         env.timeout(flare_after).callbacks.append(lambda _ev: _flare(m, c))
     return c
@@ -160,6 +162,8 @@ def _flare(m: Model, c: Conflict) -> None:
         c.flared = True
         m.counts["flare_ups"] += 1
         surface(m, c, "flare")
+        if m.watch is not None:
+            m.watch.event(m, "flare_ups")
 
 
 def resolution_mean(m: Model, c: Conflict) -> float:
@@ -250,6 +254,8 @@ def escalate(m: Model, c: Conflict) -> None:
     m.lose_trust(m.p.dynamics.escalation_trust_loss)
     cp = m.p.agreement.conflict
     m.log("conflict_escalates", c.id)
+    if m.watch is not None:
+        m.watch.event(m, "escalations")
     if not cp.facilitator:
         return
     shares = funding_shares(m, None)
@@ -324,6 +330,8 @@ def _market_shift(m: Model, t: float, size: float) -> None:
     st.shift_pressure += 1.0
     m.counts["market_shifts"] += 1
     m.log("market_shift")
+    if m.watch is not None:
+        m.watch.event(m, "market_shifts")
     if m.p.agreement.clarity_after_shift and m.p.mechanisms.meetings:
         from partnersim.model.meetings import clarity_meeting  # (meetings imports this module)
 

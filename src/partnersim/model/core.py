@@ -14,7 +14,7 @@ from typing import Any
 
 import simpy
 
-from partnersim.model import communication, conflicts, initiatives, meetings, review
+from partnersim.model import communication, conflicts, initiatives, interventions, meetings, review
 from partnersim.model.calendar import WorkCalendar, overlap_hours
 from partnersim.model.initiatives import effort
 from partnersim.model.metrics import summarize
@@ -69,6 +69,8 @@ class Model:
 
     def __init__(self, scenario: Any, seed: int = 0, replication: int = 0, *, trace: bool = False,
                  streams: dict[str, Stream] | None = None, traffic: str = "planned") -> None:
+        # interventions and policies (None without any); day-0 interventions are folded in here
+        scenario, self.watch = interventions.prepare(scenario)
         self.p = scenario
         self.traffic_mode = traffic
         self.env = simpy.Environment()
@@ -104,14 +106,15 @@ class Model:
         self.rotation = 1  # who joined the last rotated meeting out of hours
         self.terms_revenue = (pa.revenue, pb.revenue)
         self.running_cadences: set[str] = set()
+        self.cadence_gen: dict[str, int] = {}  # bumped when a cadence is switched off: its process stops
         self.reviews_log: list[tuple[float, float]] = []  # (day, cost so far) at reviews
         # the pair's chemistry, drawn once per run: how much their joint work is worth (fit),
         # and how far each discounts the other's contributions (self-serving bias)
+        # (the standard draws are kept; their scaled values follow fit_spread and perception_bias in
+        # refresh_params, so that an intervention on those changes them)
         chem = self.rng["chemistry"]
-        spread = scenario.dynamics.fit_spread
-        self.fit = math.exp(spread * chem.normal() - 0.5 * spread * spread)
-        bias = scenario.dynamics.perception_bias
-        self.bias_draw = (chem.exponential(bias), chem.exponential(bias))
+        self._fit_z = chem.normal()
+        self._bias_e = (chem.exponential(1.0), chem.exponential(1.0))
         self.affinity = chem.normal()  # how naturally aligned the pair is, in standard deviations
         self.drift_apart = chem.exponential(1.0)  # how fast this pair's priorities diverge (mean 1)
         # finite resources: each partner's partnership budget and staff hours, and the fund
@@ -146,6 +149,9 @@ class Model:
         self.cross_training = 1.0 - math.exp(-ag.cross_training_hours / CROSS_TRAINING_HOURS)
         self.handling = tuple(pp.responsiveness_hours * (1.0 - d.cross_training_effect * self.cross_training)
                               for pp in (pa, pb))
+        spread = d.fit_spread
+        self.fit = math.exp(spread * self._fit_z - 0.5 * spread * spread)
+        self.bias_draw = (d.perception_bias * self._bias_e[0], d.perception_bias * self._bias_e[1])
         tracking = 0.0 if (ag.integrated_tracking or not mech.perception) else 1.0
         self.bias = tuple(min(0.9, tracking * b) for b in self.bias_draw)
         self.value_life_days = mk.value_life_years * DAYS_PER_YEAR
@@ -178,14 +184,21 @@ class Model:
         self.update_capacity(self.env.now)
 
     def set_params(self, scenario: Any) -> None:
-        """Replace the scenario from now on (renegotiated terms, adjusted cadences).
+        """Replace the scenario from now on (renegotiated terms, adjusted cadences, interventions).
 
         Every mechanism reads ``self.p`` when it acts, so the change takes effect at once;
-        a cadence switched on starts its meetings from now.
+        a cadence switched on starts its meetings from now, one switched off holds no more
+        meetings. What is planned at day 0 (routine messages, the rates of the Poisson
+        processes, the mechanism switches) does not follow: the scenario layer refuses
+        those fields in interventions (``partnersim.scenario.interventions.FIXED``).
         """
         self.advance(self.env.now)
         self.p = scenario
         self.refresh_params()
+        for kind in tuple(self.running_cadences):  # switched off: its process holds no more meetings
+            if not getattr(scenario.agreement.cadence, kind).enabled:
+                self.running_cadences.discard(kind)
+                self.cadence_gen[kind] = self.cadence_gen.get(kind, 0) + 1
         if self.p.mechanisms.meetings:
             self.start_cadences()
 
@@ -472,6 +485,8 @@ class Model:
             if self.st.active and self.p.mechanisms.review:
                 review.check_trust_exit(self)
             self.record()
+            if self.watch is not None and self.st.active:
+                self.watch.tick(self)  # policies on the state: after the row, before next week's conflicts
             if self.st.active and self.p.mechanisms.conflicts:
                 conflicts.plan_week(self)
 
@@ -486,6 +501,8 @@ class Model:
     def start(self) -> None:
         """Start every switched-on mechanism's processes."""
         env, mech = self.env, self.p.mechanisms
+        if self.watch is not None:  # first: an intervention acts before any other event at its time
+            self.watch.start(self)
         self.record()
         env.process(self.weekly())
         if mech.conflicts:
@@ -518,7 +535,10 @@ class Model:
         self.open_changed()
         if self.recorder.n < self.recorder.n_rows:
             self.record()
-        return RunOutput(summarize(self), self.recorder.array(), COLUMNS,
+        summary = summarize(self)
+        if self.watch is not None:
+            summary.update(self.watch.columns())
+        return RunOutput(summary, self.recorder.array(), COLUMNS,
                          self.events, self.st.exit_reason)
 
 

@@ -71,8 +71,7 @@ def arrivals(m: Model):
     """The thinned Poisson stream of joint opportunities."""
     env, st = m.env, m.st
     rng = m.rng["opportunities"]
-    mk = m.p.market
-    mean_gap = DAYS_PER_MONTH / (mk.opportunities_per_month * MAX_FACTOR)
+    mean_gap = DAYS_PER_MONTH / (m.p.market.opportunities_per_month * MAX_FACTOR)
     t = 0.0
     while True:
         t += rng.exponential(mean_gap)
@@ -81,9 +80,10 @@ def arrivals(m: Model):
         # draw every attribute now, whatever happens next (common random numbers)
         u_keep = rng.uniform()
         u_origin = rng.uniform()
-        value = rng.lognormal_mean(mk.opportunity_value, 0.5)
-        cost = rng.lognormal_mean(mk.opportunity_cost, 0.5)
-        hours = rng.lognormal_mean(mk.opportunity_hours, 0.3)
+        # (unit draws, scaled on arrival: an intervention on the means applies to the next arrival)
+        value = rng.lognormal_mean(1.0, 0.5)
+        cost = rng.lognormal_mean(1.0, 0.5)
+        hours = rng.lognormal_mean(1.0, 0.3)
         risk = rng.uniform()
         yield m.until(t)
         if not st.active:
@@ -91,6 +91,8 @@ def arrivals(m: Model):
         # (the slow state as of its last update, at most a week old: a rejected candidate costs no integration)
         if u_keep * MAX_FACTOR >= arrival_factor(m):
             continue
+        mk = m.p.market
+        value, cost, hours = mk.opportunity_value * value, mk.opportunity_cost * cost, mk.opportunity_hours * hours
         ra, rb = st.core_revenue
         origin = 0 if u_origin < (ra / (ra + rb) if ra + rb > 0.0 else 0.5) else 1  # (both may be crowded out)
         m.counts["opportunities"] += 1

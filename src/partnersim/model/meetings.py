@@ -143,23 +143,28 @@ def cadence(m: Model, kind: str):
 
     It reads the cadence from ``m.p`` before each meeting, so a changed agreement (a review
     that adjusts the cadence, an intervention) takes effect from the next meeting; it stops
-    when the cadence is switched off.
+    when the cadence is switched off (holding no meeting after that). A changed interval
+    counts from the last meeting's nominal time, once the meeting already scheduled is held.
     """
     env, st = m.env, m.st
     start = env.now
     k = 1
+    interval = getattr(m.p.agreement.cadence, kind).interval_days
+    gen = m.cadence_gen.get(kind, 0)
     while True:
         cfg = getattr(m.p.agreement.cadence, kind)
         if not cfg.enabled:
             m.running_cadences.discard(kind)
             return
+        if cfg.interval_days != interval:  # changed mid-run: the next meeting one new interval after the last
+            start, k, interval = start + (k - 1) * interval, 1, cfg.interval_days
         # the host (A) starts at the beginning of its working day
-        t = m.cal[0].next_working(start + k * cfg.interval_days)
+        t = m.cal[0].next_working(start + k * interval)
         k += 1
         if t >= m.horizon:
             return
         yield m.until(t)
-        if not st.active:
+        if not st.active or m.cadence_gen.get(kind, 0) != gen:  # (switched off meanwhile)
             return
         cfg = getattr(m.p.agreement.cadence, kind)
         if not cfg.enabled:

@@ -85,6 +85,8 @@ def _renegotiate(m: Model, u: float) -> bool:
     rv = p.agreement.review
     m.counts["renegotiations"] += 1
     m.log("renegotiation")
+    if m.watch is not None:
+        m.watch.event(m, "renegotiations")
     if u < 0.3 + 0.5 * st.trust + 0.2 * p.agreement.co_ownership:
         ag = p.agreement
         changes = {"attribution": "contribution"}
@@ -125,9 +127,12 @@ def reviews(m: Model):
     """The periodic partnership review."""
     st = m.st
     k = 1
+    start, interval = 0.0, m.p.agreement.review.interval_days
     while True:
         rv = m.p.agreement.review
-        t = k * rv.interval_days
+        if rv.interval_days != interval:  # changed mid-run: the next review one new interval after the last
+            start, k, interval = start + (k - 1) * interval, 1, rv.interval_days
+        t = start + k * interval
         k += 1
         if t >= m.horizon:
             return

@@ -319,7 +319,8 @@ class EnsembleUpdate:
 def _assemble(scenario: Scenario, seed: int, parts: Sequence[ChunkResult], keep_series: bool) -> Ensemble:
     ordered = sorted(parts, key=lambda c: c.rows[0]["replication"] if c.rows else -1)
     rows = [row for c in ordered for row in c.rows]
-    runs = pd.DataFrame(rows, columns=list(RUN_COLUMNS))
+    extra = [k for k in rows[0] if k not in RUN_COLUMNS] if rows else []  # fired_day.<label>, fired_count.<label>
+    runs = pd.DataFrame(rows, columns=[*RUN_COLUMNS, *extra])
     runs = runs.astype({"replication": "int64", "seed": "int64"})
     if keep_series and rows:
         series = np.stack([s for c in ordered for s in (c.series or [])])

@@ -35,7 +35,9 @@ class RunResult:
     scenario, seed, replication
         What was run; the result is a pure function of these.
     summary
-        Every metric of :data:`partnersim.model.METRICS` (name -> float).
+        Every metric of :data:`partnersim.model.METRICS` (name -> float); with interventions or
+        policies also ``fired_day.<label>`` (first day their changes took effect, NaN if never)
+        and ``fired_count.<label>`` for each.
     series
         The weekly time series as an array (rows x :data:`partnersim.model.COLUMNS`).
     exit_reason

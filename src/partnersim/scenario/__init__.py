@@ -15,6 +15,8 @@ from partnersim.scenario.io import (
 from partnersim.scenario.schema import (
     ATTRIBUTION_RULES,
     FUNDING_RULES,
+    Intervention,
+    Policy,
     Scenario,
     field_units,
     leaf_fields,
@@ -25,6 +27,8 @@ __all__ = [
     "ATTRIBUTION_RULES",
     "FUNDING_RULES",
     "InputError",
+    "Intervention",
+    "Policy",
     "Scenario",
     "bundled_dir",
     "dumps_scenario",

@@ -266,7 +266,7 @@ def dumps_scenario(scenario: Scenario, *, full: bool = False) -> str:
 
     The description becomes the comment header.
     """
-    data = scenario.model_dump(exclude_defaults=not full)
+    data = scenario.model_dump(exclude_defaults=not full, exclude_none=True)  # (TOML has no null: an unset day)
     data.setdefault("name", scenario.name)
     return _comment_block(scenario.description) + tomli_w.dumps(data)
 

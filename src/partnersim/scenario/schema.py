@@ -13,8 +13,10 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 from pydantic.fields import FieldInfo
+
+from partnersim.scenario.interventions import Intervention, Policy, check_changes
 
 __all__ = [
     "Partner",
@@ -35,6 +37,9 @@ __all__ = [
     "ATTRIBUTION_RULES",
     "with_changes",
     "field_units",
+    "Intervention",
+    "Policy",
+    "LIST_FIELDS",
     "leaf_fields",
 ]
 
@@ -529,6 +534,21 @@ class Scenario(_Section):
     initial: Initial = Field(Initial(), description="The state at day 0.")
     mechanisms: Mechanisms = Field(Mechanisms(), description="Mechanism switches.")
     dynamics: Dynamics = Field(Dynamics(), description="Behavioural coefficients.")
+    interventions: tuple[Intervention, ...] = Field(
+        (), strict=False,
+        description="Changes that take effect on a given day or month of the run ([[interventions]]).")
+    policies: tuple[Policy, ...] = Field(
+        (), strict=False, description="Changes made when a rule on the model's state holds ([[policies]]).")
+
+    @model_validator(mode="after")
+    def _check_interventions(self) -> Scenario:
+        if self.interventions or self.policies:
+            check_changes(self)
+        return self
+
+
+# list fields of Scenario (not leaves: their items are addressed as interventions.0.month)
+LIST_FIELDS = ("interventions", "policies")
 
 
 def with_changes(scenario: Scenario, changes: dict[str, Any]) -> Scenario:
@@ -540,30 +560,66 @@ def with_changes(scenario: Scenario, changes: dict[str, Any]) -> Scenario:
         The scenario to start from (not modified).
     changes
         Mapping of dotted paths (``"agreement.cadence.weekly.enabled"``) to new values.
+        An intervention's or policy's fields are addressed by index or name:
+        ``"interventions.0.month"``, ``"policies.facilitator.when.below"``,
+        ``"interventions.0.changes.agreement.cadence.weekly.interval_days"``.
 
     Raises
     ------
     pydantic.ValidationError
         If a path does not exist or a value is invalid.
+    ValueError
+        If a path names an intervention or policy that does not exist.
     """
     data = scenario.model_dump()
+    for key in LIST_FIELDS:
+        data[key] = list(data[key])
     for path, value in changes.items():
-        node = data
+        node: Any = data
         keys = path.split(".")
-        for key in keys[:-1]:
-            if not isinstance(node.get(key), dict):
-                node[key] = {}  # let validation name the bad path
-            node = node[key]
-        node[keys[-1]] = value
+        i = 0
+        while i < len(keys) - 1:
+            key = keys[i]
+            if isinstance(node, list):  # interventions.0.month, or interventions.<name>.month
+                node = node[_item_index(node, key, path)]
+            else:
+                if not isinstance(node.get(key), dict | list):
+                    node[key] = {}  # let validation name the bad path
+                node = node[key]
+                if key == "changes" and isinstance(node, dict) and i >= 2 and keys[0] in LIST_FIELDS:
+                    keys = [*keys[: i + 1], ".".join(keys[i + 1:])]  # the rest is one dotted key
+            i += 1
+        if isinstance(node, list):
+            node[_item_index(node, keys[-1], path)] = value
+        else:
+            node[keys[-1]] = value
     return Scenario.model_validate(data)
 
 
+def _item_index(items: list, key: str, path: str) -> int:
+    """The index of ``key`` in a list of interventions or policies (a number or a name)."""
+    if key.isdigit():
+        if int(key) < len(items):
+            return int(key)
+    else:
+        for j, item in enumerate(items):
+            if isinstance(item, dict) and item.get("name") == key:
+                return j
+    raise ValueError(f"{path}: no item '{key}' (there are {len(items)}; give an index from 0 or a name)")
+
+
 def leaf_fields(model: type[BaseModel] | None = None) -> dict[str, FieldInfo]:
-    """Every dotted leaf path of ``model`` (default :class:`Scenario`) and its pydantic field, in order."""
+    """Every dotted leaf path of ``model`` (default :class:`Scenario`) and its pydantic field, in order.
+
+    The lists of interventions and policies are not leaves (their items' fields are
+    addressed as ``interventions.0.month``, see :func:`with_changes`).
+    """
     out: dict[str, FieldInfo] = {}
 
     def walk(m: type[BaseModel], prefix: str) -> None:
         for name, info in m.model_fields.items():
+            if m is Scenario and name in LIST_FIELDS:
+                continue
             ann = info.annotation
             if isinstance(ann, type) and issubclass(ann, BaseModel):
                 walk(ann, f"{prefix}{name}.")

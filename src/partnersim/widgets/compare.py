@@ -40,6 +40,10 @@ class CompareApp(App):
         Scenario B, likewise; ``None`` means A plus ``tweaks``.
     tweaks
         Dotted-path changes that make B from A (``{"agreement.cadence.weekly.enabled": True}``).
+    from_month
+        The tweaks take effect from this month on (B is A until then; 0: from the start); the
+        ``from_month`` slider changes it. Tweaks that cannot change mid-run (a time zone, the horizon)
+        apply from the start.
     reps, seed, workers
         Replications (paired, common random numbers), seed and processes (defaults from the
         ``PARTNERSIM_*`` environment).
@@ -53,8 +57,9 @@ class CompareApp(App):
     """
 
     def __init__(self, a: Scenario | str | Path = "baseline", b: Scenario | str | Path | None = None, *,
-                 tweaks: dict[str, Any] | None = None, reps: int | None = None, seed: int | None = None,
-                 workers: int | None = None, delay: float = 0.3, threaded: bool = True) -> None:
+                 tweaks: dict[str, Any] | None = None, from_month: int = 0, reps: int | None = None,
+                 seed: int | None = None, workers: int | None = None, delay: float = 0.3,
+                 threaded: bool = True) -> None:
         import ipywidgets as w
 
         self._set_sizes(reps, seed, workers, default_reps=100)
@@ -70,6 +75,11 @@ class CompareApp(App):
         self.pick_a = w.Dropdown(options=opts, value=a_key, description="A (current)", style=style)
         self.pick_b = w.Dropdown(options=[*opts, TWEAKS], value=b_key, description="B (proposed)", style=style)
         self.tweak_text = w.HTML(self._tweaks_html())
+        # "from month N": the tweaks made during the run, from month N on (0: from the start)
+        self.from_month = w.IntSlider(value=int(from_month), min=0, max=max(120, int(from_month)), step=1,
+                                      description="tweaks from month", style=style, continuous_update=False)
+        self.from_month.add_class("ps-lever-from_month")
+        self.from_month.observe(lambda _c: self._changed(), names="value")
         self.status = w.HTML()
         self.status.add_class("ps-status")
         self.reading = w.HTML()
@@ -80,7 +90,7 @@ class CompareApp(App):
         self.pick_a.observe(lambda _c: self._changed(), names="value")
         self.pick_b.observe(lambda _c: self._changed(), names="value")
         self.widget = w.VBox([
-            w.HTML(STYLE), w.HBox([self.pick_a, self.pick_b]), self.tweak_text, self.status,
+            w.HTML(STYLE), w.HBox([self.pick_a, self.pick_b]), self.tweak_text, self.from_month, self.status,
             w.HTML("<h3>In plain words</h3>"), self.reading,
             w.HTML("<h3>What changes from A to B</h3>"), self.forest,
             w.HTML("<h3>How the partnership develops</h3>"), self.bands,
@@ -100,6 +110,12 @@ class CompareApp(App):
         """Scenario B (A plus the tweaks when B is ``TWEAKS``)."""
         if self.pick_b.value == TWEAKS:
             base = self.scenario_a
+            month = int(self.from_month.value)
+            if month > 0 and self.tweaks:
+                from partnersim.analysis.interventions import from_month
+
+                return from_month(base, self.tweaks, month, name=f"{base.name} + tweaks from month {month}",
+                                  label=f"from month {month}")
             return with_changes(base, {**self.tweaks, "name": f"{base.name} + tweaks"})
         return self.scenarios[self.pick_b.value]
 

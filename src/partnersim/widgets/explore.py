@@ -66,6 +66,13 @@ class ExploreApp(App):
         self.timings: dict[str, float] = {}
         self.errors: list[str] = []
         self.panel = LeverPanel(levers, preset, self._changed)
+        # "from month N": the changes made during the run, from month N on (0: from the start)
+        self.from_month = w.IntSlider(value=0, min=0, max=120, step=1, description="changes from month",
+                                      style={"description_width": "initial"}, layout=w.Layout(width="100%"),
+                                      continuous_update=False,
+                                      tooltip="the preset until this month, then the preset with the changes")
+        self.from_month.add_class("ps-lever-from_month")
+        self.from_month.observe(lambda _c: self._changed(sliding=False), names="value")
         self.image = w.Image(format="png", layout=w.Layout(width="100%", max_width="1100px"))
         self.image.add_class("ps-figure")
         self.summary = w.HTML()
@@ -77,7 +84,7 @@ class ExploreApp(App):
         self.save_message = w.HTML()
         self.save_button.on_click(lambda _b: self._save_clicked())
         self.debouncer = make_debouncer(self._job, delay, threaded, self._error)
-        controls = w.VBox([self.panel.preset, self.panel.about, *self.panel.rows,
+        controls = w.VBox([self.panel.preset, self.panel.about, *self.panel.rows, self.from_month,
                            w.HBox([self.save_name, self.save_button]), self.save_message],
                           layout=w.Layout(width="420px", min_width="340px"))
         right = w.VBox([self.status, self.image, self.summary], layout=w.Layout(flex="1 1 auto"))
@@ -88,13 +95,24 @@ class ExploreApp(App):
     # -- public ---------------------------------------------------------------------
     @property
     def scenario(self) -> Any:
-        """The scenario the controls describe (the preset plus the changes)."""
+        """The scenario the controls describe (the preset plus the changes, from month ``from_month.value``
+        on when it is not 0: an intervention on the preset)."""
+        month = int(self.from_month.value)
+        if month > 0 and self.panel.changes:
+            from partnersim.analysis.interventions import from_month
+
+            return from_month(self.panel.base, self.panel.changes, month,
+                              name=f"{self.panel.base.name} (changed from month {month})", label=f"from month {month}")
         return self.panel.scenario()
 
 
     def save(self, path: str | Path | None = None) -> Path:
         """Save the current scenario as TOML (``partnersim validate`` accepts it); returns the path."""
         p = Path(path) if path is not None else self.save_dir / f"{slug(self.save_name.value)}.toml"
+        if int(self.from_month.value) > 0 and self.panel.changes:  # the file carries its [[interventions]]
+            from partnersim.scenario import save_scenario, with_changes
+
+            return save_scenario(with_changes(self.scenario, {"name": p.stem}), p)
         return self.panel.save(p, name=p.stem)
 
 
@@ -127,8 +145,13 @@ class ExploreApp(App):
         self.ensemble = ens
         self.summary.value = table  # the numbers first, then the figure
         t2 = time.perf_counter()
-        png = figure_png(bands_figure([[ens]], columns=self.columns, across=True,
-                                        size=(4.0 * len(self.columns), 3.0)))
+        fig = bands_figure([[ens]], columns=self.columns, across=True, size=(4.0 * len(self.columns), 3.0))
+        if sc.interventions:
+            from partnersim.plots.interventions import mark_intervention
+
+            for ax in fig.axes:
+                mark_intervention(ax, min(iv.at_day for iv in sc.interventions), "changes")
+        png = figure_png(fig)
         if not current():
             return
         self.image.value = png

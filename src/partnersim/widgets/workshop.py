@@ -74,7 +74,16 @@ class WorkshopApp(App):
         self.reset_button = w.Button(description="Back to the preset", icon="undo",
                                      layout=w.Layout(width="auto", height="44px"))
         self.reset_button.add_class("ps-button-large")
-        self.reset_button.on_click(lambda _b: self.panel.reset())
+        self.reset_button.on_click(lambda _b: self._reset())
+        # "from month N": B's changes made during the run, from month N on (0: from the start)
+        self.from_month = w.IntSlider(value=0, min=0, max=self._months(), step=1, continuous_update=True,
+                                      description="", style={"description_width": "initial"},
+                                      layout=w.Layout(width="100%"),
+                                      tooltip="B is A until this month, then A with your changes (0: from the start)")
+        for cls in ("ps-control", "ps-large", "ps-lever-from_month"):
+            self.from_month.add_class(cls)
+        self.from_month.observe(lambda _c: self._changed(), names="value")
+        self.panel.preset.observe(lambda _c: self._preset_horizon(), names="value")
         self.image = w.Image(format="svg+xml", layout=w.Layout(width="100%", max_width="1250px"))
         self.image.add_class("ps-figure")
         self.summary = w.HTML()
@@ -91,7 +100,11 @@ class WorkshopApp(App):
         self.panel.preset.description = ""
         left = w.VBox([w.HTML("<div class='ps-label'>A: start from a preset</div>"), self.panel.preset,
                        self.panel.about, w.HTML("<h3>B: change the partnership</h3>"),
-                       *self.panel.rows, self.reset_button],
+                       *self.panel.rows,
+                       w.VBox([w.HTML("<div class='ps-label' title='B is A until this month, then A with your "
+                                      "changes'>Your changes start in month (0: from the start)</div>"),
+                               self.from_month], layout=w.Layout(width="100%")),
+                       self.reset_button],
                       layout=w.Layout(width="470px", min_width="470px", flex="0 0 470px", padding="0 16px 0 0"))
         # what changes first (in view at 1366x768), then the figure, then the numbers
         right = w.VBox([self.status, w.HTML("<h3 style='margin-top:0'>What changes from A to B</h3>"),
@@ -110,8 +123,26 @@ class WorkshopApp(App):
 
     @property
     def scenario_b(self) -> Any:
-        """Scenario B: the preset with the controls' changes."""
+        """Scenario B: the preset with the controls' changes (from month ``from_month.value`` on, if not 0)."""
+        month = int(self.from_month.value)
+        if month > 0 and self.panel.changes:
+            from partnersim.analysis.interventions import from_month
+
+            return from_month(self.panel.base, self.panel.changes, month, name=f"{self.panel.base.name} + changes "
+                              f"from month {month}", label=f"from month {month}")
         return self.panel.scenario(name=f"{self.panel.base.name} + changes" if self.panel.changes else None)
+
+    def _months(self) -> int:
+        return max(1, int(self.panel.base.horizon_days / 30.4375))
+
+    def _preset_horizon(self) -> None:
+        self.from_month.max = self._months()
+
+    def _reset(self) -> None:
+        self.from_month.unobserve_all()  # one redraw for both
+        self.from_month.value = 0
+        self.from_month.observe(lambda _c: self._changed(), names="value")
+        self.panel.reset()
 
 
 
@@ -141,9 +172,21 @@ class WorkshopApp(App):
         sa = ens_a.scenario
         names = (sa.name, "your changes" if self.panel.changes else sa.name)
         table = paired_differences(ens_a.runs, ens_b.runs, READING_METRICS)
+        month = int(self.from_month.value) if ens_b.scenario.interventions else 0
         if self.panel.changes:
             sentences = significant_sentences(table, ens_a, ens_b, (f"A ({sa.name})", "B (the changes)"),
                                               READING_METRICS, limit=4)
+            if month:
+                from partnersim.scenario.interventions import fixed_reason
+
+                fixed = [k for k in self.panel.changes if fixed_reason(k) is not None]
+                said = (f"B has your changes from month {month} on; a time-zone gap or a horizon can only change "
+                        "at the start, so B has those from the start." if fixed else
+                        f"B is A until month {month} and A with your changes from month {month} on: every "
+                        f"difference comes after month {month}.")
+                sentences = [said, *(sentences or [f"With {ens_b.reps} runs each, no clear "
+                                                                      "difference between A and B on the main "
+                                                                      "measures."])]
             reading = reading_html(sentences, empty=f"With {ens_b.reps} runs each, no clear difference between A "
                                    "and B on the main measures.")
         else:
@@ -153,6 +196,11 @@ class WorkshopApp(App):
         t2 = time.perf_counter()
         fig = bands_figure([[ens_a], [ens_b]], titles=[f"A: {sa.name}", f"B: {names[1]}"], columns=WORKSHOP_COLUMNS,
                            reference=ens_a, size=(10.0, 5.6), font=11.0)
+        if month:
+            from partnersim.plots.interventions import mark_intervention
+
+            for ax in fig.axes[1::2]:  # B's column: the month its changes start
+                mark_intervention(ax, month * 30.4375, f"month {month}")
         svg = figure_svg(fig)
         if not self.debouncer.is_current(gen):
             return
