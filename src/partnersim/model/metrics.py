@@ -59,8 +59,8 @@ METRICS: dict[str, tuple[str, str]] = {
     "decisions": ("count", "Opportunities decided (in time or not)."),
     "opportunities": ("count", "Opportunities that arrived."),
     "opportunities_lost": ("count", "Opportunities lost because the decision came too late."),
-    "initiatives_failed": ("count", "Joint initiatives that failed, or were abandoned because their staff hours or money "
-                           "could not be had."),
+    "initiatives_failed": ("count", "Joint initiatives that failed, or were abandoned because their staff hours "
+                           "or money could not be had."),
     "milestones_missed": ("count", "Milestones delivered late."),
     "on_time_rate": ("0..1", "Share of milestones delivered on time (NaN if none)."),
     "contribution_money_a": ("currency", "Money partner A put in."),
