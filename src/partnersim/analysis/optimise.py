@@ -1,481 +1,331 @@
 """Agreement design by optimisation: search the levers a consultant controls for the best designs.
 
-:func:`design` searches the levers (:mod:`partnersim.analysis.design_space`) of a scenario for
-the designs that maximise (or minimise) the chosen outcomes under constraints. Every design is an
-ensemble on **common random numbers**: replication ``i`` of every design, and of the starting
-scenario, runs on seed ``(seed, i)``, so two designs differ only by their levers and every
-design's interval is paired against the start. A design proposed twice is evaluated once (its runs
-are kept by design). With several objectives the result is a **Pareto front** (the feasible
-designs no other feasible design beats on every objective).
+:func:`design` runs the search of :mod:`partnersim.analysis.design_search` on a scenario: each
+design is the scenario with some agreement levers changed, evaluated as an ensemble on common random
+numbers (replication ``i`` of every design and of the start shares seed ``(seed, i)``), with the
+derived metrics of :data:`partnersim.analysis.design_space.DESIGN_METRICS` (meeting hours and money
+per month together, the smaller partner's fairness). :func:`robustness_check` runs the recommended
+design and the start again with each uncertain coefficient moved by -50% and +50%;
+:func:`load_design` reads a finished search back from its folder (for the report).
 
-The search is Optuna's TPE sampler (single or multi-objective; constraints through
-``Trial.set_constraint``) driven by ask-and-tell, one trial at a time. It is **resumable and
-reproducible**: the sampler is created afresh for every trial with a seed derived from
-``(seed, trial number)``, so a trial's proposal depends only on the seed and the trials before it;
-each finished trial is written to its own file atomically, and a search started again on the same
-folder rebuilds the study from those files and goes on. A search killed at any moment (even
-``kill -9``) and resumed gives the same trials, designs and table as one never interrupted.
-
-:func:`search` is the core, with a generic ``evaluate(changes) -> runs`` function (one row per
-replication, one column per metric), so that a problem with a known optimum can be plugged in.
-
-Examples
---------
->>> import numpy as np, pandas as pd
->>> from partnersim.analysis.design_space import Lever, Objective
->>> def evaluate(changes):  # a noiseless bowl with its top at x = 3
-...     x = changes.get("x", 0)
-...     return pd.DataFrame({"replication": range(4), "score": [-(x - 3) ** 2] * 4})
->>> r = search([Lever("x", tuple(range(7)), ordered=True)], [Objective("score")], budget=7, evaluate=evaluate,
-...            base={"x": 0}, metrics={"score": ("", "")})
->>> r.recommended
-{'x': 3}
+A search folder holds ``search.json`` (what is searched: scenario, levers, objectives,
+constraints, replications, seed, model code), ``trials/trial-NNNNNN.json`` (one file per trial,
+written atomically), ``designs/KEY.parquet`` (each design's runs) and, for the check,
+``robustness/``. The same call on the same folder resumes; a different search is refused.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
-import warnings
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
+from partnersim.analysis.design_search import DesignResult, Evaluate, _atomic_json, _Store, describe_changes, search
 from partnersim.analysis.design_space import (
     Constraint,
     Lever,
     Objective,
     add_design_metrics,
     design_key,
-    known_metrics,
     parse_constraint,
     parse_levers,
     parse_objective,
 )
 from partnersim.scenario import InputError, Scenario
 
-__all__ = ["DesignResult", "design", "load_design", "robustness_check", "search"]
-
-Evaluate = Callable[[dict[str, Any]], pd.DataFrame]
-START = "start"
-_COSTS = ("meeting_hours_per_month", "money_per_month")
+__all__ = ["SEARCH_FILE", "DesignResult", "design", "load_design", "robustness_check", "robustness_sentences",
+           "search"]
 
 
-# -- the core: ask-and-tell, one trial at a time --------------------------------------------------
-@contextlib.contextmanager
-def _quiet_optuna() -> Iterator[Any]:
-    import optuna
-
-    level = optuna.logging.get_verbosity()
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            yield optuna
-    finally:
-        optuna.logging.set_verbosity(level)
+# -- a search on a scenario ----------------------------------------------------------------------
+SEARCH_FILE = "search.json"
 
 
-def _sampler(optuna: Any, kind: str, seed: int, number: int, startup: int) -> Any:
-    """A sampler seeded from ``(seed, trial number)``: its proposal depends on nothing else but the history."""
-    s = int(np.random.SeedSequence([int(seed), int(number)]).generate_state(1)[0])
-    if kind == "random":
-        return optuna.samplers.RandomSampler(seed=s)
-    return optuna.samplers.TPESampler(seed=s, n_startup_trials=startup)
+def _lever_json(lv: Lever) -> dict[str, Any]:
+    return {"path": lv.path, "values": list(lv.values), "ordered": lv.ordered,
+            "when": list(lv.when) if lv.when is not None else None}
 
 
-def _suggest(levers: Sequence[Lever], trial: Any, base: Mapping[str, Any]) -> dict[str, Any]:
-    """The trial's design, as changes from ``base``: levers that do not apply are left out."""
-    chosen: dict[str, Any] = {}
-    for lv in levers:
-        if lv.when is not None:
-            switch, value = lv.when
-            if chosen.get(switch, base.get(switch)) != value:
-                continue
-        chosen[lv.path] = lv.suggest(trial)
-    return {k: v for k, v in chosen.items() if v != base.get(k, _MISSING)}
+def _lever_from_json(d: Mapping[str, Any]) -> Lever:
+    return Lever(d["path"], tuple(d["values"]), bool(d["ordered"]), tuple(d["when"]) if d["when"] else None)
 
 
-_MISSING = object()
+def _as_levers(levers: Sequence[str | Lever] | None, base: Scenario) -> tuple[Lever, ...]:
+    if levers is not None and all(isinstance(x, Lever) for x in levers):
+        return tuple(levers)  # type: ignore[arg-type]
+    specs = None if levers is None else [x if isinstance(x, str) else _spec_error(x) for x in levers]
+    return parse_levers(specs, base)
 
 
-def _space_size(levers: Sequence[Lever]) -> int:
-    n = 1
-    for lv in levers:
-        n *= len(lv.values)
-    return n
+def _spec_error(x: Any) -> str:
+    raise InputError("--levers", str(x), "give every lever as a spec (text) or every lever as a Lever")
 
 
-def _atomic_json(path: Path, data: Any) -> None:
-    from partnersim.analysis.storage import atomic_write
+def _scenario_evaluator(base: Scenario, reps: int, seed: int, workers: int | None) -> Evaluate:
+    from pydantic import ValidationError
 
-    atomic_write(path, (json.dumps(data, indent=1, sort_keys=True, default=_json_default) + "\n").encode())
+    from partnersim.analysis.batch import run_many
+    from partnersim.scenario import with_changes
 
+    def evaluate(changes: dict[str, Any]) -> pd.DataFrame:
+        try:
+            sc = with_changes(base, changes)
+        except ValidationError as e:
+            err = e.errors()[0]
+            raise InputError("--levers", ".".join(str(x) for x in err["loc"]),
+                             f"the design {describe_changes(changes)} is invalid: {err['msg']}") from None
+        return add_design_metrics(run_many([sc], reps, seed, workers)[0], sc)
 
-def _json_default(x: Any) -> Any:
-    if isinstance(x, np.generic):
-        return x.item()
-    raise TypeError(f"not JSON: {type(x).__name__}")
-
-
-class _Store:
-    """Where a search keeps its trials and each design's runs (a folder, or memory)."""
-
-    def __init__(self, folder: Path | None) -> None:
-        self.folder = folder
-        self.runs: dict[str, pd.DataFrame] = {}
-        if folder is not None:
-            (folder / "trials").mkdir(parents=True, exist_ok=True)
-            (folder / "designs").mkdir(parents=True, exist_ok=True)
-            for tmp in list(folder.glob("*/*.tmp")):
-                tmp.unlink()
-
-    def trials(self) -> list[dict[str, Any]]:
-        if self.folder is None:
-            return []
-        out = []
-        while (p := self.folder / "trials" / f"trial-{len(out):06d}.json").is_file():
-            out.append(json.loads(p.read_text()))
-        return out
-
-    def add_trial(self, record: dict[str, Any]) -> None:
-        if self.folder is not None:
-            _atomic_json(self.folder / "trials" / f"trial-{record['number']:06d}.json", record)
-
-    def get(self, key: str) -> pd.DataFrame | None:
-        if key in self.runs:
-            return self.runs[key]
-        if self.folder is not None and (p := self.folder / "designs" / f"{key}.parquet").is_file():
-            self.runs[key] = pd.read_parquet(p)
-            return self.runs[key]
-        return None
-
-    def put(self, key: str, runs: pd.DataFrame) -> None:
-        self.runs[key] = runs
-        if self.folder is not None:
-            tmp = self.folder / "designs" / f"{key}.parquet.tmp"
-            runs.to_parquet(tmp, index=False)
-            tmp.replace(self.folder / "designs" / f"{key}.parquet")
+    return evaluate
 
 
-def _means(runs: pd.DataFrame, names: Sequence[str]) -> dict[str, float]:
-    out = {}
-    for m in names:
-        x = runs[m].to_numpy(dtype=float) if m in runs else np.array([np.nan])
-        x = x[np.isfinite(x)]
-        out[m] = float(x.mean()) if len(x) else math.nan
-    return out
+def _manifest(base: Scenario, levers: Sequence[Lever], objectives: Sequence[Objective],
+              constraints: Sequence[Constraint], reps: int, seed: int, sampler: str, budget: int) -> dict[str, Any]:
+    from partnersim.analysis.sweep import code_fingerprint
+
+    return {"kind": "design", "scenario": base.model_dump(mode="json"), "levers": [_lever_json(lv) for lv in levers],
+            "objectives": [[o.metric, o.maximize] for o in objectives],
+            "constraints": [[c.metric, c.op, c.limit] for c in constraints], "reps": int(reps), "seed": int(seed),
+            "sampler": sampler, "budget": int(budget), "fingerprint": code_fingerprint()}
 
 
-def search(levers: Sequence[Lever], objectives: Sequence[Objective], budget: int, evaluate: Evaluate, *,
-           constraints: Sequence[Constraint] = (), seed: int = 0, base: Mapping[str, Any] | None = None,
-           folder: str | Path | None = None, sampler: str = "tpe", startup: int | None = None,
-           metrics: Mapping[str, tuple[str, str]] | None = None, max_trials: int | None = None,
+def _check_manifest(folder: Path, new: dict[str, Any]) -> None:
+    p = folder / SEARCH_FILE
+    if p.is_file():
+        try:
+            old = json.loads(p.read_text())
+        except (OSError, ValueError) as e:
+            raise InputError(str(p), None, f"cannot be read ({type(e).__name__}); use another --out") from None
+        for k in ("kind", "scenario", "levers", "objectives", "constraints", "reps", "seed", "sampler", "fingerprint"):
+            if old.get(k) != new.get(k):
+                what = "the model code" if k == "fingerprint" else k
+                raise InputError(str(folder), SEARCH_FILE, f"holds a different search ({what} differs): give the "
+                                 "same arguments to resume it, or another --out")
+    elif any((folder / "trials").glob("trial-*.json")):
+        raise InputError(str(folder), SEARCH_FILE, "missing, but trials are there: use another --out")
+    _atomic_json(p, new)
+
+
+def design(scenario: Scenario | str | Path, levers: Sequence[str | Lever] | None = None,
+           objectives: Sequence[str | Objective] = ("survived", "joint_revenue"),
+           constraints: Sequence[str | Constraint] = (), *, budget: int = 40, reps: int = 100, seed: int = 0,
+           out: str | Path | None = None, workers: int | None = None, sampler: str = "tpe",
+           robustness: bool = True, robustness_reps: int | None = None,
+           coefficients: Sequence[str] | None = None,
            on_trial: Callable[[int, int], None] | None = None) -> DesignResult:
-    """Search ``levers`` for the designs best on ``objectives`` under ``constraints``.
+    """Search the agreement levers of ``scenario`` for the best designs (see the module's description).
 
     Parameters
     ----------
+    scenario
+        The starting scenario (a :class:`~partnersim.scenario.Scenario`, a TOML path or a bundled name).
     levers
-        What may change (switches before what they switch, as :func:`parse_levers` orders them).
-    objectives, constraints
-        What to aim for and what must hold, on each design's mean over its replications.
+        Lever specs (:func:`~partnersim.analysis.design_space.parse_lever`) or :class:`Lever` objects
+        (default :data:`~partnersim.analysis.design_space.DEFAULT_LEVERS`).
+    objectives
+        ``[max:|min:]METRIC`` each (several: a Pareto front).
+    constraints
+        ``METRIC<=LIMIT`` or ``METRIC>=LIMIT`` each, on the mean (``meeting_hours_per_month<=40``).
     budget
-        Distinct designs to evaluate (the start excluded); a design proposed again is not run again.
-    evaluate
-        ``evaluate(changes)`` -> one row per replication (a ``replication`` column and one column per
-        metric) for the design ``changes`` (``{}`` is the start). It should use common random numbers.
-    seed
-        Seed of the search (the sampler of trial ``n`` is seeded from ``(seed, n)``).
-    base
-        The start's value of each lever (a lever's condition reads it when its switch is not a lever).
-    folder
-        Where trials and runs are kept: the same call on the same folder goes on where it stopped.
+        Distinct designs to evaluate.
+    reps, seed
+        Replications of every design, all on seeds ``(seed, 0..reps-1)`` (common random numbers); the
+        sampler's seed too.
+    out
+        Folder of the search (trials, each design's runs): the same call goes on where it stopped.
+    workers
+        Processes (default: every core; ``1`` in this process).
     sampler
-        ``"tpe"`` (Optuna's TPE, multi-objective when there are several objectives) or ``"random"``.
-    startup
-        Random trials before TPE models the history (default: a quarter of the budget, 3 to 10).
-    metrics
-        Metric names allowed and their units (default :func:`known_metrics`).
-    max_trials
-        Trials at most (default ``20 x budget``): proposals of designs already seen cost a trial each.
+        ``"tpe"`` or ``"random"``.
+    robustness, robustness_reps, coefficients
+        Check the recommended design against the start with each uncertain coefficient (default every
+        ``dynamics`` number) moved by -50% and +50%, on ``robustness_reps`` replications (default ``reps``).
     on_trial
-        Called as ``on_trial(distinct_designs_done, budget)`` after each trial.
+        Progress: ``on_trial(designs_done, budget)``.
 
     Returns
     -------
     DesignResult
+        ``.table()``, ``.front``, ``.recommended``, ``.recommended_scenario``, ``.robustness``.
+
+    Examples
+    --------
+    >>> from partnersim import load_scenario, with_changes
+    >>> s = with_changes(load_scenario("baseline"), {"horizon_days": 365})
+    >>> r = design(s, ["agreement.shared_platform", "agreement.conflict.procedure"], ["survived"], budget=3,
+    ...            reps=8, workers=1, robustness=False)
+    >>> len(r.designs), sorted(r.table().columns[:4])
+    (4, ['changes', 'feasible', 'front', 'rank'])
     """
-    budget = int(budget)
-    if budget < 1:
-        raise InputError("--budget", None, "must be at least 1")
-    if sampler not in ("tpe", "random"):
-        raise InputError("--sampler", None, f"{sampler!r}: expected tpe or random")
-    base = dict(base or {})
-    startup = int(startup) if startup is not None else min(10, max(3, budget // 4))
-    max_trials = int(max_trials) if max_trials is not None else 20 * budget
-    folder_p = Path(folder) if folder is not None else None
-    store = _Store(folder_p)
-    names = list(dict.fromkeys([o.metric for o in objectives] + [c.metric for c in constraints]))
-    start_key = design_key({})
-    if store.get(start_key) is None:
-        store.put(start_key, evaluate({}))
+    from partnersim.analysis.storage import FolderLock
+    from partnersim.run.simulate import as_scenario
+
+    base = as_scenario(scenario)
+    lv = _as_levers(levers, base)
+    if not objectives:
+        raise InputError("--objective", None, "give at least one objective")
+    objs = tuple(o if isinstance(o, Objective) else parse_objective(o) for o in objectives)
+    if len({o.metric for o in objs}) != len(objs):
+        raise InputError("--objective", None, "a metric is named twice")
+    cons = tuple(c if isinstance(c, Constraint) else parse_constraint(c) for c in constraints)
+    if int(reps) < 2:
+        raise InputError("--reps", None, "must be at least 2 (intervals need two replications)")
+    from partnersim.analysis.screen import _get
+
+    start = {x.path: _get(base, x.path) for x in lv}
+    start.update({x.when[0]: _get(base, x.when[0]) for x in lv if x.when is not None})
+    folder = Path(out) if out is not None else None
+    lock = None
+    if folder is not None:
+        folder.mkdir(parents=True, exist_ok=True)
+        lock = FolderLock(folder)
+        if not lock.acquire():
+            raise InputError(str(folder), None, "another design search is running in this folder")
+    try:
+        if folder is not None:
+            _check_manifest(folder, _manifest(base, lv, objs, cons, reps, seed, sampler, budget))
+        r = search(lv, objs, budget, _scenario_evaluator(base, int(reps), int(seed), workers), constraints=cons,
+                   seed=seed, base=start, folder=folder, sampler=sampler, on_trial=on_trial)
+        r.scenario, r.reps = base, int(reps)
+        sep = r.separation()
+        if sep:
+            r.notes.append(sep)
+        if robustness and r.recommended:
+            r.robustness = robustness_check(r, robustness_reps or reps, coefficients, workers=workers,
+                                            cache=folder / "robustness" if folder is not None else None)
+        elif robustness and r.recommended == {}:
+            r.notes.append("The start is the best design found: no robustness check of a change.")
+    finally:
+        if lock is not None:
+            lock.release()
+    return r
+
+
+def robustness_check(result: DesignResult, reps: int = 50, coefficients: Sequence[str] | None = None, *,
+                     factor: float = 0.5, workers: int | None = None, cache: str | Path | None = None,
+                     level: float = 0.95) -> pd.DataFrame:
+    """The recommended design against the start with each uncertain coefficient moved by ``-factor`` / ``+factor``.
+
+    Every point runs the start and the design (both with the moved coefficient) on the same seeds.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per point (``centre`` first, then ``COEFFICIENT-`` and ``COEFFICIENT+``): ``point,
+        coefficient, value``, per objective ``METRIC_start, METRIC_design, METRIC_diff, METRIC_low,
+        METRIC_high``, ``verdict`` (``better``: clearly better on an objective and clearly worse on none;
+        ``worse``, ``mixed``, ``same``) and ``constraints_hold``.
+    """
+    from partnersim.analysis.batch import run_many
+    from partnersim.analysis.calibrate import robustness_points
+    from partnersim.analysis.compare import paired_differences
+    from partnersim.analysis.screen import _get
+    from partnersim.scenario import leaf_fields, with_changes
+
+    base, rec = result.scenario, result.recommended
+    if base is None or not rec:
+        raise ValueError("a robustness check needs a search on a scenario with a recommended change")
+    names = list(coefficients) if coefficients is not None else [
+        p for p, f in leaf_fields().items() if p.startswith("dynamics.") and f.annotation is float]
+    unknown = [n for n in names if n not in leaf_fields()]
+    if unknown:
+        raise InputError("--robust-only", unknown[0], "no such coefficient")
+    at = {n: float(_get(base, n)) for n in names}
+    points = robustness_points(coefficients=names, factor=factor, at=at)
+    pairs = []
+    for _label, ch in points:
+        s0 = with_changes(base, ch)
+        pairs += [s0, with_changes(s0, rec)]
+    runs = run_many(pairs, int(reps), result.seed, workers, cache=cache)
+    metrics = [o.metric for o in result.objectives]
+    cons_metrics = [c.metric for c in result.constraints]
+    rows = []
+    for i, (label, ch) in enumerate(points):
+        a = add_design_metrics(runs[2 * i], pairs[2 * i])
+        b = add_design_metrics(runs[2 * i + 1], pairs[2 * i + 1])
+        d = paired_differences(a, b, list(dict.fromkeys(metrics + cons_metrics)), level).set_index("metric")
+        coef = label.rstrip("+-") if label != "centre" else ""
+        row: dict[str, Any] = {"point": label, "coefficient": coef,
+                               "value": ch.get(coef, math.nan) if coef else math.nan}
+        good = bad = 0
+        for o in result.objectives:
+            r = d.loc[o.metric]
+            lo, hi = float(r["ci_low"]), float(r["ci_high"])
+            row.update({f"{o.metric}_start": float(r["mean_a"]), f"{o.metric}_design": float(r["mean_b"]),
+                        f"{o.metric}_diff": float(r["diff"]), f"{o.metric}_low": lo, f"{o.metric}_high": hi})
+            up, down = lo > 0, hi < 0
+            good += (up and o.maximize) or (down and not o.maximize)
+            bad += (down and o.maximize) or (up and not o.maximize)
+        row["verdict"] = "mixed" if good and bad else "better" if good else "worse" if bad else "same"
+        row["constraints_hold"] = all(c.violation(float(d.loc[c.metric, "mean_b"])) <= 0 for c in result.constraints)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def robustness_sentences(rob: pd.DataFrame, constraints: Sequence[Constraint] = ()) -> list[str]:
+    """The robustness check in two or three sentences."""
+    moved = rob[rob["point"] != "centre"]
+    n = len(moved)
+    if not n:
+        return []
+    counts = moved["verdict"].value_counts()
+    coefs = moved["coefficient"].nunique()
+    out = [f"With each of {coefs} uncertain coefficients moved by -50% and +50% ({n} settings), the recommended "
+           "design is clearly better than the start and clearly worse on no objective at "
+           f"{int(counts.get('better', 0))}, clearly worse at {int(counts.get('worse', 0))}, mixed at "
+           f"{int(counts.get('mixed', 0))} and not "
+           f"clearly different at {int(counts.get('same', 0))}."]
+    if constraints:
+        broken = moved[~moved["constraints_hold"]]
+        out.append(f"The constraints hold at {n - len(broken)} of {n} settings"
+                   + (f" (not at {', '.join(broken['point'].head(4))}{', ...' if len(broken) > 4 else ''})."
+                      if len(broken) else "."))
+    worse = moved[moved["verdict"].isin(["worse", "mixed"])]
+    if len(worse):
+        out.append(f"Where it is not safe: {', '.join(worse['point'].head(5))}{', ...' if len(worse) > 5 else ''}.")
+    return out
+
+
+def load_design(folder: str | Path) -> DesignResult:
+    """Read a design search back from its folder (written by :func:`design` or ``partnersim design``).
+
+    Raises
+    ------
+    InputError
+        If the folder holds no design search.
+    """
+    from partnersim.scenario import Scenario as _Sc
+
+    folder = Path(folder)
+    p = folder / SEARCH_FILE
+    if not p.is_file():
+        raise InputError(str(folder), SEARCH_FILE, "not a design search folder (no search.json)")
+    try:
+        m = json.loads(p.read_text())
+    except (OSError, ValueError) as e:
+        raise InputError(str(p), None, f"cannot be read ({type(e).__name__})") from None
+    levers = tuple(_lever_from_json(d) for d in m["levers"])
+    objs = tuple(Objective(a, bool(b)) for a, b in m["objectives"])
+    cons = tuple(Constraint(a, b, float(c)) for a, b, c in m["constraints"])
+    base = _Sc.model_validate(m["scenario"])
+    store = _Store.__new__(_Store)
+    store.folder, store.runs = folder, {}
     records = store.trials()
-    with _quiet_optuna() as optuna:
-        from optuna.distributions import distribution_to_json, json_to_distribution
-        from optuna.trial import TrialState, create_trial
+    if store.get(design_key({})) is None:
+        raise InputError(str(folder), "designs", "the start's runs are missing: run the search again")
+    from partnersim.analysis.screen import _get
 
-        directions = ["maximize" if o.maximize else "minimize" for o in objectives]
-        study = optuna.create_study(directions=directions, sampler=_sampler(optuna, sampler, seed, 0, startup))
-        for rec in records:
-            study.add_trial(create_trial(
-                state=TrialState[rec["state"]], values=rec["values"] if rec["state"] == "COMPLETE" else None,
-                params=rec["params"], distributions={k: json_to_distribution(v) for k, v in rec["distributions"].items()},
-                system_attrs=rec["system_attrs"]))
-        distinct = {r["key"] for r in records if r["new"]}
-        # every design of the space seen (the start counts when its values are in the space): stop
-        size = _space_size(levers) - (1 if all(base.get(lv.path, _MISSING) in lv.values for lv in levers) else 0)
-        n = len(records)
-        while len(distinct) < budget and n < max_trials and len(distinct) < size:
-            study.sampler = _sampler(optuna, sampler, seed, n, startup)
-            trial = study.ask()
-            changes = _suggest(levers, trial, base)
-            key = design_key(changes)
-            runs = store.get(key)
-            new = runs is None
-            if runs is None:
-                runs = evaluate(dict(changes))
-                store.put(key, runs)
-                distinct.add(key)
-            means = _means(runs, names)
-            for c in constraints:
-                trial.set_constraint(c.label, c.violation(means[c.metric]))
-            values = [means[o.metric] for o in objectives]
-            if all(math.isfinite(v) for v in values):
-                study.tell(trial, values)
-                state = "COMPLETE"
-            else:
-                study.tell(trial, state=TrialState.FAIL)
-                state = "FAIL"
-            frozen = study.trials[-1]
-            store.add_trial({
-                "number": n, "state": state, "values": values if state == "COMPLETE" else None,
-                "params": frozen.params, "system_attrs": frozen.system_attrs,
-                "distributions": {k: distribution_to_json(d) for k, d in frozen.distributions.items()},
-                "design": changes, "key": key, "new": new,
-            })
-            records.append({"number": n, "design": changes, "key": key, "new": new})
-            n += 1
-            if on_trial is not None:
-                on_trial(len(distinct), budget)
-    return DesignResult.build(levers, objectives, constraints, records, store, base, seed=seed, budget=budget,
-                              metrics=metrics)
-
-
-# -- the result ----------------------------------------------------------------------------------
-def _pareto_levels(values: np.ndarray) -> np.ndarray:
-    """Non-dominated sorting of rows (every column to maximise): level 1 is the front."""
-    n = len(values)
-    level = np.zeros(n, dtype=int)
-    left = np.arange(n)
-    k = 1
-    while len(left):
-        v = values[left]
-        dominated = np.array([bool(np.any(np.all(v >= v[i], axis=1) & np.any(v > v[i], axis=1)))
-                              for i in range(len(left))])
-        level[left[~dominated]] = k
-        left = left[dominated]
-        k += 1
-    return level
-
-
-@dataclass(eq=False)
-class DesignResult:
-    """What a design search found.
-
-    Attributes
-    ----------
-    designs
-        One row per distinct design, best first: ``rank, key, trial`` (first trial that proposed it;
-        -1 for the start), ``proposals``, one column per lever (empty where it does not apply or is
-        the start's value), ``changes`` (in words), the mean of every objective and constraint
-        metric, ``violation`` (0 when every constraint holds), ``feasible``, ``front`` (on the
-        Pareto front of the feasible designs), ``level`` (non-dominated sorting level).
-    trials
-        One row per trial: ``trial, key, new`` (``False``: a design already evaluated, not run again).
-    runs
-        Each design's runs by key (one row per replication); the start's key is ``designs.key[trial == -1]``.
-    """
-
-    levers: tuple[Lever, ...]
-    objectives: tuple[Objective, ...]
-    constraints: tuple[Constraint, ...]
-    designs: pd.DataFrame
-    trials: pd.DataFrame
-    runs: dict[str, pd.DataFrame]
-    base: dict[str, Any]
-    seed: int = 0
-    budget: int = 0
-    scenario: Scenario | None = None
-    reps: int = 0
-    robustness: pd.DataFrame | None = None
-    notes: list[str] = field(default_factory=list)
-    design_changes: dict[str, dict[str, Any]] = field(default_factory=dict)
-
-    @classmethod
-    def build(cls, levers: Sequence[Lever], objectives: Sequence[Objective], constraints: Sequence[Constraint],
-              records: Sequence[Mapping[str, Any]], store: _Store, base: Mapping[str, Any], **kw: Any) -> DesignResult:
-        """Rank the designs of a finished search."""
-        kw.pop("metrics", None)
-        start_key = design_key({})
-        order: dict[str, dict[str, Any]] = {start_key: {"trial": -1, "design": {}, "proposals": 0}}
-        for r in records:
-            d = order.setdefault(r["key"], {"trial": r["number"], "design": r["design"], "proposals": 0})
-            d["proposals"] += 1
-        names = list(dict.fromkeys([o.metric for o in objectives] + [c.metric for c in constraints]))
-        costs = [m for m in _COSTS if m not in names]
-        runs = {k: store.get(k) for k in order}
-        rows = []
-        for key, d in order.items():
-            r = runs[key]
-            assert r is not None
-            means = _means(r, names + [m for m in costs if m in r])
-            viol = sum(max(0.0, c.violation(means[c.metric])) for c in constraints)
-            rows.append({"key": key, "trial": d["trial"], "proposals": d["proposals"],
-                         **{lv.path: d["design"].get(lv.path) for lv in levers},
-                         "changes": describe_changes(d["design"]), **means, "violation": viol})
-        df = pd.DataFrame(rows)
-        obj = np.column_stack([df[o.metric].to_numpy(float) * (1 if o.maximize else -1) for o in objectives])
-        defined = np.all(np.isfinite(obj), axis=1)
-        feasible = (df["violation"].to_numpy() <= 0) & defined
-        df["feasible"] = feasible
-        level = np.full(len(df), 10**6, dtype=int)
-        score = np.full(len(df), -np.inf)
-        if feasible.any():
-            level[feasible] = _pareto_levels(obj[feasible])
-            v = obj[feasible]
-            span = np.where(np.ptp(v, axis=0) > 0, np.ptp(v, axis=0), 1.0)
-            score[feasible] = ((v - v.min(axis=0)) / span).mean(axis=1)
-        df["level"] = level
-        df["front"] = level == 1
-        df["_score"] = score
-        df["_v"] = np.where(feasible, 0.0, df["violation"].fillna(np.inf).replace(0.0, np.inf))
-        df = df.sort_values(["feasible", "level", "_score", "_v", "trial"], ascending=[False, True, False, True, True],
-                            kind="stable").drop(columns=["_score", "_v"]).reset_index(drop=True)
-        df.insert(0, "rank", np.arange(1, len(df) + 1))
-        trials = pd.DataFrame([{"trial": r["number"], "key": r["key"], "new": r["new"]} for r in records],
-                              columns=["trial", "key", "new"])
-        return cls(tuple(levers), tuple(objectives), tuple(constraints), df, trials,
-                   {k: v for k, v in runs.items() if v is not None}, dict(base),
-                   design_changes={k: dict(d["design"]) for k, d in order.items()}, **kw)
-
-    # what a reader asks for
-    @property
-    def start_key(self) -> str:
-        """The key of the starting design (no change)."""
-        return design_key({})
-
-    @property
-    def front(self) -> pd.DataFrame:
-        """The Pareto front: the feasible designs no other feasible design beats on every objective."""
-        return self.designs[self.designs["front"]].reset_index(drop=True)
-
-    @property
-    def recommended(self) -> dict[str, Any] | None:
-        """The recommended design as changes from the start (``{}``: keep the start; ``None``: nothing feasible).
-
-        With one objective, the feasible design with the best mean; with several, the front's design
-        with the best average of its objectives scaled 0-1 over the feasible designs.
-        """
-        top = self.designs.iloc[0]
-        if not bool(top["feasible"]):
-            return None
-        return self.changes_of(str(top["key"]))
-
-    def changes_of(self, key: str) -> dict[str, Any]:
-        """A design's changes from the start, by key."""
-        return dict(self.design_changes[key])
-
-    @property
-    def recommended_scenario(self) -> Scenario | None:
-        """The start scenario with the recommended design (for a search on a scenario)."""
-        rec = self.recommended
-        if self.scenario is None or rec is None:
-            return None
-        from partnersim.scenario import with_changes
-
-        sc = with_changes(self.scenario, rec)
-        return sc.model_copy(update={"name": f"{self.scenario.name} (designed)"})
-
-    def metrics(self) -> list[str]:
-        """The objective and constraint metrics, then the costs (meeting hours, money per month) if known."""
-        names = list(dict.fromkeys([o.metric for o in self.objectives] + [c.metric for c in self.constraints]))
-        return names + [m for m in _COSTS if m not in names and m in self.designs]
-
-    def table(self, k: int = 5, level: float = 0.95) -> pd.DataFrame:
-        """The ``k`` best designs and the start, with each metric's mean and paired interval against the start.
-
-        Columns: ``rank, changes, feasible, front``, then per metric ``METRIC`` (mean),
-        ``METRIC_diff``, ``METRIC_low``, ``METRIC_high`` (the paired difference from the start and
-        its interval), and ``METRIC_clear`` (the interval excludes 0).
-        """
-        from partnersim.analysis.compare import paired_differences
-
-        names = self.metrics()
-        start = self.runs[self.start_key]
-        top = self.designs.head(int(k))
-        if self.start_key not in set(top["key"]):
-            top = pd.concat([top, self.designs[self.designs["key"] == self.start_key]])
-        rows = []
-        for r in top.itertuples():
-            row: dict[str, Any] = {"rank": r.rank, "changes": r.changes if r.key != self.start_key else START,
-                                   "feasible": r.feasible, "front": r.front}
-            diff = paired_differences(start, self.runs[r.key], names, level).set_index("metric")
-            for m in names:
-                row[m] = getattr(r, m) if hasattr(r, m) else self.designs.set_index("key").loc[r.key, m]
-                row[f"{m}_diff"], row[f"{m}_low"], row[f"{m}_high"] = (
-                    float(diff.loc[m, "diff"]), float(diff.loc[m, "ci_low"]), float(diff.loc[m, "ci_high"]))
-                row[f"{m}_clear"] = bool(row[f"{m}_low"] > 0 or row[f"{m}_high"] < 0)
-            rows.append(row)
-        return pd.DataFrame(rows)
-
-    def separation(self, level: float = 0.95) -> str:
-        """Whether the replications tell the recommended design from the runner-up, on the first objective."""
-        from partnersim.analysis.compare import paired_differences
-
-        feas = self.designs[self.designs["feasible"]]
-        if len(feas) < 2:
-            return ""
-        o = self.objectives[0]
-        a, b = feas.iloc[0], feas.iloc[1]
-        d = paired_differences(self.runs[b.key], self.runs[a.key], [o.metric], level).iloc[0]
-        lo, hi = float(d["ci_low"]), float(d["ci_high"])
-        told = (lo > 0 or hi < 0)
-        return (f"The recommended design against the runner-up on {o.metric}: {float(d['diff']):+.4g} "
-                f"[{lo:+.4g}, {hi:+.4g}] ({int(level * 100)}% paired interval, {int(d['n'])} replications): "
-                + ("told apart." if told else "not told apart; more replications (--reps) would separate them, "
-                   "or both are as good."))
-
-    def __repr__(self) -> str:
-        return (f"<DesignResult: {len(self.designs)} designs ({int(self.designs['feasible'].sum())} feasible, "
-                f"{int(self.designs['front'].sum())} on the front) from {len(self.trials)} trials; "
-                f".table(), .front, .recommended>")
-
-
-def describe_changes(changes: Mapping[str, Any]) -> str:
-    """A design's changes in a few words: ``weekly.enabled=yes, funding_rule=capacity``."""
-    if not changes:
-        return "no change"
-
-    def short(p: str) -> str:
-        return p.removeprefix("agreement.").removeprefix("cadence.")
-
-    def val(v: Any) -> str:
-        return ("yes" if v else "no") if isinstance(v, bool) else (f"{v:g}" if isinstance(v, float) else str(v))
-
-    return ", ".join(f"{short(k)}={val(v)}" for k, v in changes.items())
+    start = {x.path: _get(base, x.path) for x in levers}
+    r = DesignResult.build(levers, objs, cons, records, store, start, seed=int(m["seed"]), budget=int(m["budget"]))
+    r.scenario, r.reps = base, int(m["reps"])
+    rob = folder / "robustness.csv"
+    if rob.is_file():
+        r.robustness = pd.read_csv(rob)
+    sep = r.separation()
+    if sep:
+        r.notes.append(sep)
+    return r
