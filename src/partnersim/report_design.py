@@ -1,0 +1,179 @@
+"""A design search for people: the ranked table in words and numbers, and the report's design section.
+
+:func:`table_lines` is what ``partnersim design`` prints; :func:`design_markdown` is its
+``design.md``; :func:`design_section_html` is the section of the HTML report
+(``partnersim report SCENARIO --design DIR``): the front, the recommended design, what it costs in
+meeting hours and money, and how it stands up when the uncertain coefficients move.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from typing import Any
+
+from partnersim.analysis.design_space import DESIGN_METRICS
+from partnersim.analysis.units import (
+    currency_of,
+    format_change,
+    format_change_range,
+    format_value,
+    metric_unit,
+    partner_names,
+    short_label,
+)
+
+__all__ = ["design_markdown", "design_section_html", "recommended_sentences", "table_lines"]
+
+
+def _unit(metric: str) -> str:
+    # the per-month metrics are named "... a month": their numbers are hours and money
+    per_month = {"meeting_hours_per_month": "staff hours", "money_per_month": "currency"}
+    return per_month.get(metric) or metric_unit(metric) or DESIGN_METRICS.get(metric, ("", ""))[0]
+
+
+def _name(result: Any, metric: str) -> str:
+    partners = partner_names(result.scenario) if result.scenario is not None else None
+    if metric in DESIGN_METRICS and metric != "days_together":
+        return {"meeting_hours_per_month": "Meeting hours a month", "money_per_month": "Money put in a month",
+                "fairness_smaller": "Smaller partner's sense of fairness"}[metric]
+    return short_label(metric, partners) if result.scenario is not None else metric
+
+
+def _cur(result: Any) -> str:
+    return currency_of(result.scenario) if result.scenario is not None else ""
+
+
+def _cell(result: Any, row: Any, m: str, start: bool) -> str:
+    unit, cur = _unit(m), _cur(result)
+    mean = format_value(float(row[m]), unit, cur) if math.isfinite(float(row[m])) else "-"
+    if start:
+        return mean
+    lo, hi = float(row[f"{m}_low"]), float(row[f"{m}_high"])
+    mark = "*" if bool(row[f"{m}_clear"]) else ""
+    return f"{mean} ({format_change_range(lo, hi, unit, cur)}){mark}"
+
+
+def table_lines(result: Any, k: int = 5) -> list[str]:
+    """The ranked table as plain-text lines: each design's changes, then its metrics (start's value, or mean
+    and the paired 95% interval of the change from the start; ``*`` marks an interval that excludes 0)."""
+    t = result.table(k)
+    metrics = result.metrics()
+    lines = []
+    for r in t.itertuples(index=False):
+        row = r._asdict()
+        start = row["changes"] == "start"
+        flag = "" if row["feasible"] else "  [breaks a constraint]"
+        head = "start (the scenario as it is)" if start else f"#{row['rank']} {row['changes']}"
+        lines.append(head + flag)
+        lines.append("    " + "; ".join(f"{_name(result, m)}: {_cell(result, row, m, start)}" for m in metrics))
+    return lines
+
+
+def recommended_sentences(result: Any) -> list[str]:
+    """The recommended design and what it costs, in a few sentences."""
+    rec = result.recommended
+    if rec is None:
+        return ["No design evaluated meets every constraint: loosen a constraint or search other levers."]
+    if not rec:
+        return ["The best design found is the start itself: none of the designs evaluated does better."]
+    from partnersim.analysis.design_search import describe_changes
+
+    t = result.table(1).iloc[0]
+    out = [f"Recommended: {describe_changes(rec)}."]
+    gains = []
+    for o in result.objectives:
+        m = o.metric
+        gains.append(f"{_name(result, m).lower()} {format_value(float(t[m]), _unit(m), _cur(result))} "
+                     f"({format_change(float(t[f'{m}_diff']), _unit(m), _cur(result))} on the start, 95% interval "
+                     f"{format_change_range(float(t[f'{m}_low']), float(t[f'{m}_high']), _unit(m), _cur(result))})")
+    out.append("It gives " + "; ".join(gains) + ".")
+    costs = [m for m in ("meeting_hours_per_month", "money_per_month") if m in t]
+    if costs:
+        parts = [f"{_name(result, m).lower()} {format_value(float(t[m]), _unit(m), _cur(result))} "
+                 f"({format_change(float(t[f'{m}_diff']), _unit(m), _cur(result))})" for m in costs]
+        out.append("It costs " + " and ".join(parts) + " (both partners together, per month the partnership lasts).")
+    return out
+
+
+def _robust(result: Any) -> list[str]:
+    from partnersim.analysis.optimise import robustness_sentences
+
+    if result.robustness is None:
+        return []
+    return robustness_sentences(result.robustness, result.constraints)
+
+
+def design_markdown(result: Any, command: str = "", k: int = 5) -> str:
+    """``design.md``: what was searched, the recommended design, the ranked table, the robustness check."""
+    sc = result.scenario
+    lines = ["# Agreement design", ""]
+    if sc is not None:
+        lines.append(f"Start: `{sc.name}` ({sc.horizon_days:g} days). ")
+    lines += [f"Objectives: {', '.join(o.label for o in result.objectives)}; constraints: "
+              f"{', '.join(c.label for c in result.constraints) or 'none'}; {len(result.designs) - 1} designs "
+              f"evaluated in {len(result.trials)} trials (budget {result.budget}), {result.reps} replications each "
+              f"on common random numbers (seed {result.seed}).", ""]
+    if command:
+        lines += [f"Generated by `{command}`.", ""]
+    lines += [*recommended_sentences(result), "", "## The best designs", ""]
+    lines += [f"- {x}" if not x.startswith("    ") else f"  {x.strip()}" for x in table_lines(result, k)]
+    rob = _robust(result)
+    if rob:
+        lines += ["", "## Robustness over the uncertain coefficients", "", *rob]
+    if result.notes:
+        lines += ["", "Notes:", "", *[f"- {n}" for n in result.notes]]
+    return "\n".join(lines) + "\n"
+
+
+def _e(x: Any) -> str:
+    return html.escape(str(x), quote=True)
+
+
+def design_section_html(result: Any, k: int = 5) -> str:
+    """The report's design section: the front plot, the recommended design and its cost, the table, robustness."""
+    import base64
+
+    from partnersim.plots.design import plot_front
+    from partnersim.plots.ensemble import figure_png
+
+    fig = plot_front(result)
+    png = base64.b64encode(figure_png(fig, dpi=100)).decode("ascii")
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    objs = ", ".join(o.label for o in result.objectives)
+    alt = (f"Scatter plot of the {len(result.designs)} agreement designs evaluated, on {objs}; the Pareto front is "
+           "joined by a line, the start is a black square and the recommended design an orange star.")
+    t = result.table(k)
+    metrics = result.metrics()
+    head = "".join(f"<th>{_e(_name(result, m))}</th>" for m in metrics)
+    body = []
+    for r in t.itertuples(index=False):
+        row = r._asdict()
+        start = row["changes"] == "start"
+        label = "start (as it is)" if start else f"#{row['rank']} {row['changes']}"
+        if not row["feasible"]:
+            label += " (breaks a constraint)"
+        cells = "".join(f"<td>{_e(_cell(result, row, m, start))}</td>" for m in metrics)
+        body.append(f"<tr><td>{_e(label)}</td>{cells}</tr>")
+    rob = _robust(result)
+    parts = [
+        "<h2>Agreement design: the best designs found</h2>",
+        f"<p>{_e(len(result.designs) - 1)} agreement designs were evaluated ({_e(result.reps)} runs each, on the "
+        f"same random events as the start), aiming at {_e(objs)}"
+        + (f" with {_e(', '.join(c.label for c in result.constraints))}" if result.constraints else "") + ".</p>",
+        "".join(f"<p><strong>{_e(s)}</strong></p>" if i == 0 else f"<p>{_e(s)}</p>"
+                for i, s in enumerate(recommended_sentences(result))),
+        f'<figure><img src="data:image/png;base64,{png}" alt="{_e(alt)}"><figcaption>Each dot is one design; '
+        "each axis says whether it is maximised or minimised. The line joins the designs no other design beats "
+        "on every objective (the Pareto front).</figcaption></figure>",
+        f"<table><thead><tr><th>Design</th>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>",
+        '<p class="note">Each cell: the design\'s average, then the range the change from the start likely lies in '
+        "(95% interval over paired runs); * marks a clear change.</p>",
+    ]
+    if rob:
+        parts += ["<h3>Does it hold if the model's coefficients are off?</h3>", *[f"<p>{_e(s)}</p>" for s in rob]]
+    for n in result.notes:
+        parts.append(f'<p class="note">{_e(n)}</p>')
+    return "<section>\n" + "\n".join(parts) + "\n</section>"
