@@ -194,7 +194,7 @@ def search(levers: Sequence[Lever], objectives: Sequence[Objective], budget: int
     sampler
         ``"tpe"`` (Optuna's TPE, multi-objective when there are several objectives) or ``"random"``.
     startup
-        Random trials before TPE models the history (default: a quarter of the budget, 3 to 10).
+        Random trials before TPE models the history (default: two more than the levers, at most 10).
     metrics
         Metric names allowed and their units (default :func:`known_metrics`).
     max_trials
@@ -212,7 +212,8 @@ def search(levers: Sequence[Lever], objectives: Sequence[Objective], budget: int
     if sampler not in ("tpe", "random"):
         raise InputError("--sampler", None, f"{sampler!r}: expected tpe or random")
     base = dict(base or {})
-    startup = int(startup) if startup is not None else min(10, max(3, budget // 4))
+    # not from the budget: a search resumed with a larger budget must propose what it proposed before
+    startup = int(startup) if startup is not None else min(10, len(levers) + 2)
     max_trials = int(max_trials) if max_trials is not None else 20 * budget
     folder_p = Path(folder) if folder is not None else None
     store = _Store(folder_p)
@@ -234,6 +235,7 @@ def search(levers: Sequence[Lever], objectives: Sequence[Objective], budget: int
                 distributions={k: json_to_distribution(v) for k, v in rec["distributions"].items()},
                 system_attrs=rec["system_attrs"]))
         distinct = {r["key"] for r in records if r["new"]}
+        seen = {start_key, *distinct}
         # every design of the space seen (the start counts when its values are in the space): stop
         size = _space_size(levers) - (1 if all(base.get(lv.path, _MISSING) in lv.values for lv in levers) else 0)
         n = len(records)
@@ -242,12 +244,16 @@ def search(levers: Sequence[Lever], objectives: Sequence[Objective], budget: int
             trial = study.ask()
             changes = _suggest(levers, trial, base)
             key = design_key(changes)
+            # new: not proposed before (decided by the trials, not by the runs kept: a search killed between
+            # a design's runs and its trial file has the runs, and must count the design as the first time)
+            new = key not in seen
+            seen.add(key)
+            if new:
+                distinct.add(key)
             runs = store.get(key)
-            new = runs is None
             if runs is None:
                 runs = evaluate(dict(changes))
                 store.put(key, runs)
-                distinct.add(key)
             means = _means(runs, names)
             for c in constraints:
                 trial.set_constraint(c.label, c.violation(means[c.metric]))
@@ -331,7 +337,8 @@ class DesignResult:
         start_key = design_key({})
         order: dict[str, dict[str, Any]] = {start_key: {"trial": -1, "design": {}, "proposals": 0}}
         for r in records:
-            d = order.setdefault(r["key"], {"trial": r["number"], "design": r["design"], "proposals": 0})
+            changes = {lv.path: r["design"][lv.path] for lv in levers if lv.path in r["design"]}  # in lever order
+            d = order.setdefault(r["key"], {"trial": r["number"], "design": changes, "proposals": 0})
             d["proposals"] += 1
         names = list(dict.fromkeys([o.metric for o in objectives] + [c.metric for c in constraints]))
         costs = [m for m in _COSTS if m not in names]
