@@ -29,6 +29,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--workers", type=positive_int, default=None, metavar="K",
                    help="worker processes (default: every core; 1 runs in this process)")
     p.add_argument("--title", default=None, help="page title (default: from the scenario names)")
+    p.add_argument("--design", type=Path, default=None, metavar="DIR",
+                   help="add the design section of a finished `partnersim design` search in DIR")
     add_progress_flag(p)
     p.set_defaults(func=main)
 
@@ -40,14 +42,19 @@ def main(args: argparse.Namespace) -> int:
     a = load_scenario(args.scenario)
     b = load_scenario(args.compare) if args.compare else None
     out = check_out_file(args.out)  # before any run: an unwritable --out is exit 2 now, not after the runs
+    design = None
+    if args.design is not None:
+        from partnersim.analysis.optimise import load_design
+
+        design = load_design(args.design)
     for source, sc in ((args.scenario, a), (args.compare, b)):
         if sc is not None:
             warn_implausible("report", source, sc)
     cmd = ["partnersim", "report", args.scenario, *(["--compare", args.compare] if args.compare else []),
            "--reps", str(args.reps), "--seed", str(args.seed), "--out", str(out),
-           *(["--title", args.title] if args.title else [])]
+           *(["--title", args.title] if args.title else []), *(["--design", str(args.design)] if design else [])]
     page = build_report(a, b, reps=args.reps, seed=args.seed, workers=args.workers, title=args.title,
-                        command=shlex.join(cmd), progress=args.progress)
+                        command=shlex.join(cmd), progress=args.progress, design=design)
 
     def write() -> None:
         out.write_text(page, encoding="utf-8")
