@@ -23,7 +23,63 @@ from partnersim.analysis.units import (
     short_label,
 )
 
-__all__ = ["design_markdown", "design_section_html", "recommended_sentences", "table_lines"]
+__all__ = ["design_markdown", "design_section_html", "design_words", "recommended_sentences", "table_lines"]
+
+_CADENCE = {"weekly": "weekly check-ins", "monthly": "monthly reviews", "quarterly": "quarterly deep dives"}
+_SWITCHES = {"agreement.shared_platform": "a shared platform", "agreement.conflict.procedure": "a conflict procedure",
+             "agreement.conflict.facilitator": "a facilitator for escalations", "agreement.joint_crm": "a joint CRM",
+             "agreement.integrated_tracking": "integrated financial tracking",
+             "agreement.clarity_after_shift": "clarity meetings after market shifts",
+             "agreement.review.adaptive": "adaptive reviews", "agreement.separate_budget": "a separate budget",
+             "agreement.cadence.rotate_times": "rotating meeting times"}
+
+
+def design_words(changes: dict[str, Any]) -> str:
+    """A design's changes from the start in words a client reads.
+
+    Examples
+    --------
+    >>> design_words({"agreement.cadence.weekly.enabled": True, "agreement.cadence.weekly.interval_days": 14.0,
+    ...               "agreement.funding_rule": "capacity", "agreement.conflict.facilitator": False})
+    'weekly check-ins every 14 days; funding by capacity; no facilitator for escalations'
+    """
+    if not changes:
+        return "no change"
+    parts: list[str] = []
+    done: set[str] = set()
+    for path, v in changes.items():
+        if path in done:
+            continue
+        bits = path.split(".")
+        if len(bits) == 4 and bits[1] == "cadence" and bits[2] in _CADENCE:
+            c = bits[2]
+            name = _CADENCE[c]
+            if bits[3] == "enabled":
+                if not v:
+                    parts.append(f"no {name}")
+                    continue
+                every = changes.get(f"agreement.cadence.{c}.interval_days")
+                done.add(f"agreement.cadence.{c}.interval_days")
+                parts.append(f"{name} every {every:g} days" if every is not None else name)
+            elif bits[3] == "interval_days":
+                parts.append(f"{name} every {v:g} days")
+            else:
+                parts.append(f"{name}: {bits[3].replace('_', ' ')} {_v(v)}")
+        elif path in _SWITCHES:
+            bare = _SWITCHES[path].removeprefix("a ").removeprefix("an ")
+            parts.append(_SWITCHES[path] if v is True else f"no {bare}" if v is False else
+                         f"{_SWITCHES[path]}: {_v(v)}")
+        elif path == "agreement.funding_rule":
+            parts.append(f"funding by {v}" if v != "fund" else "a partnership fund")
+        elif path == "agreement.informal_per_month":
+            parts.append(f"{v:g} informal contacts a month")
+        else:
+            parts.append(f"{path.removeprefix('agreement.').replace('_', ' ')} {_v(v)}")
+    return "; ".join(parts)
+
+
+def _v(v: Any) -> str:
+    return ("yes" if v else "no") if isinstance(v, bool) else f"{v:g}" if isinstance(v, float) else str(v)
 
 
 def _unit(metric: str) -> str:
@@ -54,6 +110,11 @@ def _cell(result: Any, row: Any, m: str, start: bool) -> str:
     return f"{mean} ({format_change_range(lo, hi, unit, cur)}){mark}"
 
 
+def _words(result: Any, row: dict[str, Any]) -> str:
+    key = result.designs.loc[result.designs["rank"] == row["rank"], "key"].iloc[0]
+    return design_words(result.changes_of(key)) if result.scenario is not None else str(row["changes"])
+
+
 def table_lines(result: Any, k: int = 5) -> list[str]:
     """The ranked table as plain-text lines: each design's changes, then its metrics (start's value, or mean
     and the paired 95% interval of the change from the start; ``*`` marks an interval that excludes 0)."""
@@ -64,7 +125,7 @@ def table_lines(result: Any, k: int = 5) -> list[str]:
         row = r._asdict()
         start = row["changes"] == "start"
         flag = "" if row["feasible"] else "  [breaks a constraint]"
-        head = "start (the scenario as it is)" if start else f"#{row['rank']} {row['changes']}"
+        head = "start (the scenario as it is)" if start else f"#{row['rank']} {_words(result, row)}"
         lines.append(head + flag)
         lines.append("    " + "; ".join(f"{_name(result, m)}: {_cell(result, row, m, start)}" for m in metrics))
     return lines
@@ -77,10 +138,8 @@ def recommended_sentences(result: Any) -> list[str]:
         return ["No design evaluated meets every constraint: loosen a constraint or search other levers."]
     if not rec:
         return ["The best design found is the start itself: none of the designs evaluated does better."]
-    from partnersim.analysis.design_search import describe_changes
-
     t = result.table(1).iloc[0]
-    out = [f"Recommended: {describe_changes(rec)}."]
+    out = [f"Recommended: {design_words(rec)}."]
     gains = []
     for o in result.objectives:
         m = o.metric
@@ -152,11 +211,12 @@ def design_section_html(result: Any, k: int = 5) -> str:
     for r in t.itertuples(index=False):
         row = r._asdict()
         start = row["changes"] == "start"
-        label = "start (as it is)" if start else f"#{row['rank']} {row['changes']}"
+        label = "start (as it is)" if start else f"#{row['rank']} {_words(result, row)}"
         if not row["feasible"]:
             label += " (breaks a constraint)"
+        label_td = f'<td style="text-align:left">{_e(label)}</td>'
         cells = "".join(f"<td>{_e(_cell(result, row, m, start))}</td>" for m in metrics)
-        body.append(f"<tr><td>{_e(label)}</td>{cells}</tr>")
+        body.append(f"<tr>{label_td}{cells}</tr>")
     rob = _robust(result)
     parts = [
         "<h2>Agreement design: the best designs found</h2>",
@@ -168,7 +228,8 @@ def design_section_html(result: Any, k: int = 5) -> str:
         f'<figure><img src="data:image/png;base64,{png}" alt="{_e(alt)}"><figcaption>Each dot is one design; '
         "each axis says whether it is maximised or minimised. The line joins the designs no other design beats "
         "on every objective (the Pareto front).</figcaption></figure>",
-        f"<table><thead><tr><th>Design</th>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>",
+        f'<table><thead><tr><th style="text-align:left">Design</th>{head}</tr></thead>'
+        f"<tbody>{''.join(body)}</tbody></table>",
         '<p class="note">Each cell: the design\'s average, then the range the change from the start likely lies in '
         "(95% interval over paired runs); * marks a clear change.</p>",
     ]

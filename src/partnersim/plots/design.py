@@ -34,7 +34,8 @@ def _label(result: Any, metric: str, maximize: bool | None = None) -> str:
         text = short_label(metric, partners) if metric in METRIC_LABELS else DESIGN_METRICS[metric][1].split(",")[0]
         unit = metric_unit(metric) or DESIGN_METRICS.get(metric, ("", ""))[0]
         cur = result.scenario.currency if result.scenario is not None else ""
-        text = f"{text} ({human_unit(unit, cur)})" if unit and unit not in ("0/1", "0..1") else text
+        shown = human_unit(unit, cur) if unit and unit not in ("0/1", "0..1") else ""
+        text = f"{text} ({shown})" if shown.strip() else text
     else:
         text = metric
     if maximize is not None:
