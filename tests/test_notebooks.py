@@ -10,7 +10,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
-EXPECTED = {"01_explore.ipynb", "02_compare.ipynb", "03_sweep.ipynb", "04_sensitivity.ipynb", "workshop.ipynb"}
+EXPECTED = {"01_explore.ipynb", "02_compare.ipynb", "03_sweep.ipynb", "04_sensitivity.ipynb", "workshop.ipynb",
+            "07_design.ipynb"}
 
 
 def test_the_five_notebooks_are_there():
