@@ -413,7 +413,8 @@ class DesignResult:
         from partnersim.scenario import with_changes
 
         sc = with_changes(self.scenario, rec)
-        return sc.model_copy(update={"name": f"{self.scenario.name} (designed)"})
+        return sc.model_copy(update={"name": f"{self.scenario.name} (designed)", "description": (
+            f"{self.scenario.description} Recommended by a design search: {describe_changes(rec)}.")[:5000]})
 
     def metrics(self) -> list[str]:
         """The objective and constraint metrics, then the costs (meeting hours, money per month) if known."""
