@@ -244,3 +244,36 @@ def test_bad_scenario_file_and_a_different_search_in_the_same_folder(tmp_path, c
     assert cli_main([*common, "--seed", "9"]) == 2
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and "search.json" in err and "seed" in err
+
+
+def test_docstring_examples():
+    import doctest
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from partnersim import report_design
+    from partnersim.analysis import design_search, design_space, optimise
+    from partnersim.plots import design as plots_design
+
+    for mod in (design_space, design_search, optimise, plots_design, report_design):
+        assert doctest.testmod(mod).failed == 0, mod.__name__
+
+
+@pytest.mark.slow
+def test_report_with_a_design_section_is_self_contained(tmp_path):
+    from test_report import assert_self_contained
+
+    from partnersim import load_scenario, run_ensemble, with_changes
+    from partnersim.analysis.optimise import design
+    from partnersim.report import report_html
+
+    s = with_changes(load_scenario("baseline"), {"horizon_days": 365})
+    r = design(s, ["agreement.shared_platform", "agreement.informal_per_month=0:8:4"], ["survived"],
+               ["meeting_hours_per_month<=30"], budget=4, reps=6, workers=1, robustness=False)
+    page = report_html(run_ensemble(s, 6, 0, 1, progress=False), design=r)
+    assert_self_contained(page)
+    section = page[page.index("<section>"):page.index("</section>")]
+    assert "Agreement design" in section and section.count('<img src="data:image/png;base64,') == 1
+    assert "meeting hours a month" in section.lower() and "money put in a month" in section.lower()
+    assert page.count("<h1>") == 1
