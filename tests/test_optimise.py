@@ -92,6 +92,8 @@ def test_no_design_is_evaluated_twice_and_a_finished_search_reruns_nothing(tmp_p
     assert set(bowl.calls.values()) == {1}  # every design once
     assert len(bowl.calls) == 6  # the start and 5 designs: the whole space
     assert len(r.trials) > 5 and not r.trials["new"].all()  # proposals of a design already seen: not run again
+    assert search(small, [Objective("score")], budget=9, evaluate=Bowl(), base=Bowl.base, metrics=Bowl.metrics,
+                  seed=0).notes == ["Only 5 designs of the budget of 9 were evaluated: the search space has no more."]
     again = Bowl()
     r2 = search(small, [Objective("score")], budget=5, evaluate=again, base=Bowl.base, metrics=Bowl.metrics,
                 folder=tmp_path, seed=0)
@@ -112,6 +114,12 @@ def test_a_resumed_search_equals_an_uninterrupted_one(tmp_path):
                      metrics=Bowl.metrics, folder=tmp_path / "b", seed=5)
     pd.testing.assert_frame_equal(whole.trials, resumed.trials)
     pd.testing.assert_frame_equal(whole.designs, resumed.designs)
+    # and the same folder asked for a smaller budget gives what a search of that budget gives
+    small = search(Bowl.levers, [Objective("score")], budget=8, evaluate=Bowl(), base=Bowl.base,
+                   metrics=Bowl.metrics, folder=tmp_path / "c", seed=5)
+    again = search(Bowl.levers, [Objective("score")], budget=8, evaluate=Bowl(), base=Bowl.base,
+                   metrics=Bowl.metrics, folder=tmp_path / "b", seed=5)
+    pd.testing.assert_frame_equal(small.designs, again.designs)
 
 
 def test_levers_conditions_and_specs():

@@ -221,7 +221,7 @@ def search(levers: Sequence[Lever], objectives: Sequence[Objective], budget: int
     start_key = design_key({})
     if store.get(start_key) is None:
         store.put(start_key, evaluate({}))
-    records = store.trials()
+    records = _within_budget(store.trials(), budget)
     with _quiet_optuna() as optuna:
         from optuna.distributions import distribution_to_json, json_to_distribution
         from optuna.trial import TrialState, create_trial
@@ -275,8 +275,23 @@ def search(levers: Sequence[Lever], objectives: Sequence[Objective], budget: int
             n += 1
             if on_trial is not None:
                 on_trial(len(distinct), budget)
-    return DesignResult.build(levers, objectives, constraints, records, store, base, seed=seed, budget=budget,
-                              metrics=metrics)
+    r = DesignResult.build(levers, objectives, constraints, records, store, base, seed=seed, budget=budget,
+                           metrics=metrics)
+    if len(distinct) < budget:
+        r.notes.append(f"Only {len(distinct)} designs of the budget of {budget} were evaluated: "
+                       + ("the search space has no more." if len(distinct) >= size else
+                          f"{n} trials proposed designs already seen (the limit); the search has settled."))
+    return r
+
+
+def _within_budget(records: list[dict[str, Any]], budget: int) -> list[dict[str, Any]]:
+    """The trials of a search with this budget: a folder searched further keeps what a smaller budget saw."""
+    new = 0
+    for i, r in enumerate(records):
+        new += bool(r["new"])
+        if new >= budget:
+            return records[:i + 1]
+    return records
 
 
 # -- the result ----------------------------------------------------------------------------------
