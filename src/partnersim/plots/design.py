@@ -92,6 +92,13 @@ def plot_front(result: Any, ax: Any = None) -> Any:
         ax.axvline(result.constraints[0].limit, color="#b22222", ls="--", lw=1, label="constraint limit")
     ax.set_xlabel("trial" if x_m == "trial" else _label(result, x_m, x_max))
     ax.set_ylabel(_label(result, y_m, y_max))
+    from matplotlib.ticker import PercentFormatter
+
+    from partnersim.analysis.units import metric_unit
+
+    for metric, axis in ((x_m, ax.xaxis), (y_m, ax.yaxis)):
+        if result.scenario is not None and metric_unit(metric) == "0/1":
+            axis.set_major_formatter(PercentFormatter(1.0))
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="best")
     ax.set_title(f"{len(d)} designs evaluated, {int(d['front'].sum())} on the front", fontsize=10)
