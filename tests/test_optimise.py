@@ -285,3 +285,66 @@ def test_report_with_a_design_section_is_self_contained(tmp_path):
     assert "Agreement design" in section and section.count('<img src="data:image/png;base64,') == 1
     assert "meeting hours a month" in section.lower() and "money put in a month" in section.lower()
     assert page.count("<h1>") == 1
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_report_with_a_design_section_renders_in_chromium(tmp_path):
+    import shutil
+
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not chromium:
+        pytest.skip("needs Debian chromium (make system-deps)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    from partnersim import load_scenario, run_ensemble, with_changes
+    from partnersim.analysis.optimise import design
+    from partnersim.report import report_html
+
+    s = with_changes(load_scenario("baseline"), {"horizon_days": 365})
+    r = design(s, ["agreement.cadence.weekly.enabled", "agreement.funding_rule"], ["survived", "joint_revenue"],
+               budget=4, reps=6, workers=1, coefficients=["dynamics.conflict_rate"])
+    path = tmp_path / "report.html"
+    path.write_text(report_html(run_ensemble(s, 6, 0, 1, progress=False), design=r), encoding="utf-8")
+    js = """() => ({
+      headings: Array.from(document.querySelectorAll('h1, h2, h3, h4')).map(h => Number(h.tagName[1])),
+      alts: Array.from(document.images).map(i => i.alt),
+      images: Array.from(document.images).map(i => [i.complete, i.naturalWidth]),
+      wrapped: Array.from(document.querySelectorAll('section span.nw')).filter(s =>
+          new Set(Array.from(s.getClientRects()).map(b => Math.round(b.top))).size > 1).map(s => s.innerText),
+      cells: document.querySelectorAll('section td').length,
+    })"""
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            requests: list[str] = []
+            errors: list[str] = []
+            page.on("request", lambda q: requests.append(q.url))
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(path.as_uri())
+            page.wait_for_load_state("load")
+            page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
+            info = page.evaluate(js)
+        finally:
+            browser.close()
+    assert not errors and [u for u in requests if not u.startswith(("file:", "data:"))] == []
+    assert all(done and width > 100 for done, width in info["images"])
+    assert all(len(alt) > 20 for alt in info["alts"])
+    levels = info["headings"]
+    assert levels.count(1) == 1 and all(b - a <= 1 for a, b in zip(levels, levels[1:], strict=False)), levels
+    assert info["cells"] > 5 and info["wrapped"] == []  # a mean or an interval is never cut over two lines
+
+
+def test_a_recommendation_without_a_clear_gain_says_so():
+    from partnersim.report_design import recommended_sentences
+
+    def flat(changes):  # every design the same up to noise: nothing is clearly better than the start
+        rng = np.random.default_rng([1, len(changes)])
+        return pd.DataFrame({"replication": range(REPS), "score": rng.normal(0, 1, REPS)})
+
+    r = search(Bowl.levers[:1], [Objective("score")], budget=3, evaluate=flat, base=Bowl.base, metrics=Bowl.metrics)
+    words = " ".join(recommended_sentences(r))
+    assert r.recommended and "None of these gains over the start is clear" in words
+    bowl = search(Bowl.levers, [Objective("score")], budget=40, evaluate=Bowl(), base=Bowl.base,
+                  metrics=Bowl.metrics, seed=3)
+    assert "is clear" not in " ".join(recommended_sentences(bowl))

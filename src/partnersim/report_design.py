@@ -100,14 +100,24 @@ def _cur(result: Any) -> str:
     return currency_of(result.scenario) if result.scenario is not None else ""
 
 
-def _cell(result: Any, row: Any, m: str, start: bool) -> str:
+def _parts(result: Any, row: Any, m: str, start: bool) -> tuple[str, str]:
     unit, cur = _unit(m), _cur(result)
     mean = format_value(float(row[m]), unit, cur) if math.isfinite(float(row[m])) else "-"
     if start:
-        return mean
+        return mean, ""
     lo, hi = float(row[f"{m}_low"]), float(row[f"{m}_high"])
     mark = "*" if bool(row[f"{m}_clear"]) else ""
-    return f"{mean} ({format_change_range(lo, hi, unit, cur)}){mark}"
+    return mean, f"({format_change_range(lo, hi, unit, cur)}){mark}"
+
+
+def _cell(result: Any, row: Any, m: str, start: bool) -> str:
+    return " ".join(x for x in _parts(result, row, m, start) if x)
+
+
+def _cell_html(result: Any, row: Any, m: str, start: bool) -> str:
+    """The mean, and under it the interval of the change: each on one line (they wrap only between them)."""
+    return "<td>" + "<br>".join(f'<span class="nw" style="white-space:nowrap">{_e(x)}</span>'
+                                for x in _parts(result, row, m, start) if x) + "</td>"
 
 
 def _words(result: Any, row: dict[str, Any]) -> str:
@@ -147,6 +157,11 @@ def recommended_sentences(result: Any) -> list[str]:
                      f"({format_change(float(t[f'{m}_diff']), _unit(m), _cur(result))} on the start, 95% interval "
                      f"{format_change_range(float(t[f'{m}_low']), float(t[f'{m}_high']), _unit(m), _cur(result))})")
     out.append("It gives " + "; ".join(gains) + ".")
+    clear = [o for o in result.objectives
+             if (float(t[f"{o.metric}_low"]) > 0 if o.maximize else float(t[f"{o.metric}_high"]) < 0)]
+    if not clear:
+        out.append(f"None of these gains over the start is clear at {result.reps} replications: run more "
+                   "(--reps) before recommending a change.")
     costs = [m for m in ("meeting_hours_per_month", "money_per_month") if m in t]
     if costs:
         parts = [f"{_name(result, m).lower()} {format_value(float(t[m]), _unit(m), _cur(result))} "
@@ -214,8 +229,8 @@ def design_section_html(result: Any, k: int = 5) -> str:
         label = "start (as it is)" if start else f"#{row['rank']} {_words(result, row)}"
         if not row["feasible"]:
             label += " (breaks a constraint)"
-        label_td = f'<td style="text-align:left">{_e(label)}</td>'
-        cells = "".join(f"<td>{_e(_cell(result, row, m, start))}</td>" for m in metrics)
+        label_td = f'<td class="l">{_e(label)}</td>'
+        cells = "".join(_cell_html(result, row, m, start) for m in metrics)
         body.append(f"<tr>{label_td}{cells}</tr>")
     rob = _robust(result)
     parts = [
@@ -228,7 +243,7 @@ def design_section_html(result: Any, k: int = 5) -> str:
         f'<figure><img src="data:image/png;base64,{png}" alt="{_e(alt)}"><figcaption>Each dot is one design; '
         "each axis says whether it is maximised or minimised. The line joins the designs no other design beats "
         "on every objective (the Pareto front).</figcaption></figure>",
-        f'<table><thead><tr><th style="text-align:left">Design</th>{head}</tr></thead>'
+        f'<table><thead><tr><th class="l">Design</th>{head}</tr></thead>'
         f"<tbody>{''.join(body)}</tbody></table>",
         '<p class="note">Each cell: the design\'s average, then the range the change from the start likely lies in '
         "(95% interval over paired runs); * marks a clear change.</p>",

@@ -101,5 +101,5 @@ def plot_front(result: Any, ax: Any = None) -> Any:
             axis.set_major_formatter(PercentFormatter(1.0))
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="best")
-    ax.set_title(f"{len(d)} designs evaluated, {int(d['front'].sum())} on the front", fontsize=10)
+    ax.set_title(f"{len(d) - 1} designs and the start, {int(d['front'].sum())} on the front", fontsize=10)
     return fig
