@@ -225,6 +225,10 @@ BAD = [
     (["--set", "horizon_days=-5"], "--set"),
     (["--robust-only", "dynamics.nosuch*"], "--robust-only"),
     (["--sampler", "grid"], "--sampler"),
+    (["--levers", "agreement.cadence.weekly.interval_days=7,14"], "never applies"),  # weekly is off in baseline
+    (["--levers", "agreement.fund_monthly_a=1000:3000"], "funding_rule"),
+    (["--levers", "agreement.co_ownership=0.5"], "nothing to search"),
+    (["--out", "/dev/null"], "--out"),
 ]
 
 

@@ -178,6 +178,13 @@ def design(scenario: Scenario | str | Path, levers: Sequence[str | Lever] | None
 
     start = {x.path: _get(base, x.path) for x in lv}
     start.update({x.when[0]: _get(base, x.when[0]) for x in lv if x.when is not None})
+    paths = {x.path for x in lv}
+    for x in lv:
+        if x.when is not None and x.when[0] not in paths and start[x.when[0]] != x.when[1]:
+            raise InputError("--levers", x.path, f"never applies: it needs {x.when[0]} = {_words(x.when[1])}, "
+                             f"which the scenario does not have; add {x.when[0]} as a lever or --set it")
+    if all(len(x.values) == 1 and start.get(x.path) == x.values[0] for x in lv):
+        raise InputError("--levers", None, "every lever is fixed at the scenario's value: nothing to search")
     folder = Path(out) if out is not None else None
     lock = None
     if folder is not None:
@@ -203,6 +210,10 @@ def design(scenario: Scenario | str | Path, levers: Sequence[str | Lever] | None
         if lock is not None:
             lock.release()
     return r
+
+
+def _words(v: Any) -> str:
+    return ("true" if v else "false") if isinstance(v, bool) else repr(v) if isinstance(v, str) else str(v)
 
 
 def robustness_check(result: DesignResult, reps: int = 50, coefficients: Sequence[str] | None = None, *,
