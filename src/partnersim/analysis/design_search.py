@@ -54,7 +54,7 @@ from partnersim.analysis.design_space import (
 )
 from partnersim.scenario import InputError, Scenario
 
-__all__ = ["START", "DesignResult", "describe_changes", "search"]
+__all__ = ["START", "DesignResult", "confirm", "describe_changes", "search"]
 
 Evaluate = Callable[[dict[str, Any]], pd.DataFrame]
 START = "start"
@@ -343,6 +343,7 @@ class DesignResult:
     robustness: pd.DataFrame | None = None
     notes: list[str] = field(default_factory=list)
     design_changes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    confirmed: DesignResult | None = None
 
     @classmethod
     def build(cls, levers: Sequence[Lever], objectives: Sequence[Objective], constraints: Sequence[Constraint],
@@ -410,10 +411,16 @@ class DesignResult:
         With one objective, the feasible design with the best mean; with several, the front's design
         with the best average of its objectives scaled 0-1 over the feasible designs.
         """
+        key = self.recommended_key
+        return None if key is None else self.changes_of(key)
+
+    @property
+    def recommended_key(self) -> str | None:
+        """The key of the recommended design: the best confirmed one when the best were confirmed."""
+        if self.confirmed is not None:
+            return self.confirmed.recommended_key
         top = self.designs.iloc[0]
-        if not bool(top["feasible"]):
-            return None
-        return self.changes_of(str(top["key"]))
+        return str(top["key"]) if bool(top["feasible"]) else None
 
     def changes_of(self, key: str) -> dict[str, Any]:
         """A design's changes from the start, by key."""
@@ -481,7 +488,8 @@ class DesignResult:
                    "or both are as good."))
 
     def __repr__(self) -> str:
-        return (f"<DesignResult: {len(self.designs)} designs ({int(self.designs['feasible'].sum())} feasible, "
+        conf = f", the best {len(self.confirmed.designs) - 1} confirmed" if self.confirmed is not None else ""
+        return (f"<DesignResult{conf}: {len(self.designs)} designs ({int(self.designs['feasible'].sum())} feasible, "
                 f"{int(self.designs['front'].sum())} on the front) from {len(self.trials)} trials; "
                 f".table(), .front, .recommended>")
 
@@ -498,3 +506,33 @@ def describe_changes(changes: Mapping[str, Any]) -> str:
         return ("yes" if v else "no") if isinstance(v, bool) else (f"{v:g}" if isinstance(v, float) else str(v))
 
     return ", ".join(f"{short(k)}={val(v)}" for k, v in changes.items())
+
+
+def confirm(result: DesignResult, k: int, evaluate: Evaluate | None, folder: str | Path | None = None) -> DesignResult:
+    """The ``k`` best feasible designs of a search and the start, evaluated again by ``evaluate`` (more replications).
+
+    A search picks its best designs on the replications it had, so their means are biased upwards
+    (the winner's curse); run again on more replications (a superset, on the same seeds) they are
+    ranked afresh, and the start may win. ``folder`` keeps the runs (a confirmation resumes);
+    ``evaluate=None`` reads them only.
+
+    Returns
+    -------
+    DesignResult
+        The confirmed designs alone, ranked (its ``trials`` are the trials that found them).
+    """
+    feas = result.designs[result.designs["feasible"]]
+    keys = [str(x) for x in feas["key"].head(int(k))]
+    store = _Store(Path(folder) if folder is not None else None)
+    start_key = design_key({})
+    for key in dict.fromkeys([start_key, *keys]):
+        if store.get(key) is None:
+            if evaluate is None:
+                raise FileNotFoundError(f"the confirmation's runs of design {key} are missing")
+            store.put(key, evaluate(dict(result.design_changes[key])))
+    first = result.designs.set_index("key")["trial"]
+    records = [{"number": int(first[key]), "design": result.design_changes[key], "key": key, "new": True}
+               for key in keys if key != start_key]
+    return DesignResult.build(result.levers, result.objectives, result.constraints, records, store, result.base,
+                              seed=result.seed, budget=len(records))
+

@@ -10,8 +10,9 @@ design and the start again with each uncertain coefficient moved by -50% and +50
 
 A search folder holds ``search.json`` (what is searched: scenario, levers, objectives,
 constraints, replications, seed, model code), ``trials/trial-NNNNNN.json`` (one file per trial,
-written atomically), ``designs/KEY.parquet`` (each design's runs) and, for the check,
-``robustness/``. The same call on the same folder resumes; a different search is refused.
+written atomically), ``designs/KEY.parquet`` (each design's runs), ``confirm-M/`` (the best designs again on
+``M`` replications) and, for the check, ``robustness/``. The same call on the same folder
+resumes; a different search is refused.
 """
 
 from __future__ import annotations
@@ -24,7 +25,15 @@ from typing import Any
 
 import pandas as pd
 
-from partnersim.analysis.design_search import DesignResult, Evaluate, _atomic_json, _Store, describe_changes, search
+from partnersim.analysis.design_search import (
+    DesignResult,
+    Evaluate,
+    _atomic_json,
+    _Store,
+    confirm,
+    describe_changes,
+    search,
+)
 from partnersim.analysis.design_space import (
     Constraint,
     Lever,
@@ -43,6 +52,7 @@ __all__ = ["SEARCH_FILE", "DesignResult", "design", "load_design", "robustness_c
 
 # -- a search on a scenario ----------------------------------------------------------------------
 SEARCH_FILE = "search.json"
+CONFIRM_FILE = "confirm.json"
 
 
 def _lever_json(lv: Lever) -> dict[str, Any]:
@@ -114,6 +124,7 @@ def design(scenario: Scenario | str | Path, levers: Sequence[str | Lever] | None
            objectives: Sequence[str | Objective] = ("survived", "joint_revenue"),
            constraints: Sequence[str | Constraint] = (), *, budget: int = 40, reps: int = 100, seed: int = 0,
            out: str | Path | None = None, workers: int | None = None, sampler: str = "tpe",
+           confirm_best: int = 3, confirm_reps: int | None = None,
            robustness: bool = True, robustness_reps: int | None = None,
            coefficients: Sequence[str] | None = None,
            on_trial: Callable[[int, int], None] | None = None) -> DesignResult:
@@ -141,6 +152,10 @@ def design(scenario: Scenario | str | Path, levers: Sequence[str | Lever] | None
         Processes (default: every core; ``1`` in this process).
     sampler
         ``"tpe"`` or ``"random"``.
+    confirm_best, confirm_reps
+        Run the ``confirm_best`` best feasible designs and the start again on ``confirm_reps``
+        replications (default ``3 x reps``; the same seeds and more) and recommend the best of them
+        (``0``: recommend the search's best).
     robustness, robustness_reps, coefficients
         Check the recommended design against the start with each uncertain coefficient (default every
         ``dynamics`` number) moved by -50% and +50%, on ``robustness_reps`` replications (default ``reps``).
@@ -198,7 +213,20 @@ def design(scenario: Scenario | str | Path, levers: Sequence[str | Lever] | None
         r = search(lv, objs, budget, _scenario_evaluator(base, int(reps), int(seed), workers), constraints=cons,
                    seed=seed, base=start, folder=folder, sampler=sampler, on_trial=on_trial)
         r.scenario, r.reps = base, int(reps)
-        sep = r.separation()
+        if confirm_best > 0 and bool(r.designs["feasible"].any()):
+            m = int(confirm_reps) if confirm_reps is not None else 3 * int(reps)
+            if m < 2:
+                raise InputError("--confirm-reps", None, "must be at least 2")
+            c = confirm(r, confirm_best, _scenario_evaluator(base, m, int(seed), workers),
+                        folder / f"confirm-{m}" if folder is not None else None)
+            c.scenario, c.reps = base, m
+            r.confirmed = c
+            if folder is not None:
+                _atomic_json(folder / CONFIRM_FILE, {"k": int(confirm_best), "reps": m})
+            if c.recommended_key != r.designs["key"].iloc[0]:
+                r.notes.append(f"On {m} replications the search's best design is not the best of the "
+                               f"{len(c.designs) - 1} confirmed: the recommendation is the confirmed best.")
+        sep = (r.confirmed or r).separation()
         if sep:
             r.notes.append(sep)
         if robustness and r.recommended:
@@ -333,10 +361,18 @@ def load_design(folder: str | Path) -> DesignResult:
     start = {x.path: _get(base, x.path) for x in levers}
     r = DesignResult.build(levers, objs, cons, records, store, start, seed=int(m["seed"]), budget=int(m["budget"]))
     r.scenario, r.reps = base, int(m["reps"])
+    conf = folder / CONFIRM_FILE
+    if conf.is_file():
+        c = json.loads(conf.read_text())
+        try:
+            r.confirmed = confirm(r, int(c["k"]), None, folder / f"confirm-{int(c['reps'])}")
+            r.confirmed.scenario, r.confirmed.reps = base, int(c["reps"])
+        except FileNotFoundError:  # a confirmation under way or cut short: the search's own ranking
+            r.confirmed = None
     rob = folder / "robustness.csv"
     if rob.is_file():
         r.robustness = pd.read_csv(rob)
-    sep = r.separation()
+    sep = (r.confirmed or r).separation()
     if sep:
         r.notes.append(sep)
     return r

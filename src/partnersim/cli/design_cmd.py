@@ -25,7 +25,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "constraints. Every design runs on the same seeds as the start (common random numbers), so each interval "
         "is paired against it; a design proposed twice runs once. Optuna's TPE sampler, reseeded per trial: killed "
         "and started again on the same --out, the search resumes and gives the same result. Writes designs.csv, "
-        "table.csv, trials.csv, design.md, front.png, recommended.toml and robustness.csv (the recommended design "
+        "table.csv, confirmed.csv (the best designs again on more replications), trials.csv, design.md, "
+        "front.png, recommended.toml and robustness.csv (the recommended design "
         "against the start with each uncertain coefficient moved by -50%% and +50%%).",
     )
     p.add_argument("scenario", metavar="SCENARIO", help="the starting scenario (TOML file or bundled name)")
@@ -44,6 +45,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--set", nargs="+", action="extend", default=None, metavar="PATH=VALUE",
                    help="change the starting scenario first (e.g. horizon_days=730; values in TOML syntax)")
     p.add_argument("--sampler", choices=("tpe", "random"), default="tpe", help="search strategy (default tpe)")
+    p.add_argument("--confirm", type=nonneg_int, default=3, metavar="K",
+                   help="run the K best designs and the start again on --confirm-reps replications and recommend "
+                   "the best of them (default 3; 0: no confirmation)")
+    p.add_argument("--confirm-reps", type=positive_int, default=None, metavar="N",
+                   help="replications of the confirmation (default 3 x --reps)")
     p.add_argument("--robustness", action=argparse.BooleanOptionalAction, default=True,
                    help="check the recommended design with each uncertain coefficient at -50%% and +50%% (default on)")
     p.add_argument("--robustness-reps", type=positive_int, default=None, metavar="N",
@@ -89,6 +95,9 @@ def write_outputs(result: object, out: Path, command: str = "", k: int = 5) -> l
     for name, df in (("designs.csv", r.designs), ("table.csv", r.table(k)), ("trials.csv", r.trials)):  # type: ignore
         df.to_csv(out / name, index=False)
         written.append(out / name)
+    if r.confirmed is not None:  # type: ignore[attr-defined]
+        r.confirmed.table(k).to_csv(out / "confirmed.csv", index=False)  # type: ignore[attr-defined]
+        written.append(out / "confirmed.csv")
     if r.robustness is not None:  # type: ignore[attr-defined]
         r.robustness.to_csv(out / "robustness.csv", index=False)  # type: ignore[attr-defined]
         written.append(out / "robustness.csv")
@@ -142,7 +151,8 @@ def main(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     try:
         r = design(base, levers, objectives, constraints, budget=args.budget, reps=args.reps, seed=args.seed,
-                   out=out, workers=args.workers, sampler=args.sampler, robustness=args.robustness,
+                   out=out, workers=args.workers, sampler=args.sampler, confirm_best=args.confirm,
+                   confirm_reps=args.confirm_reps, robustness=args.robustness,
                    robustness_reps=args.robustness_reps, coefficients=coefficients, on_trial=on_trial)
     finally:
         if bar is not None:
@@ -154,6 +164,9 @@ def main(args: argparse.Namespace) -> int:
           f"{int(r.designs['front'].sum())} on the front; {args.reps} replications each; "
           f"{time.perf_counter() - t0:.0f} s")
     print("\n".join(table_lines(r, args.top)))
+    if r.confirmed is not None:
+        print(f"\nThe best {len(r.confirmed.designs) - 1} again, on {r.confirmed.reps} replications:")
+        print("\n".join(table_lines(r.confirmed, args.top)))
     print()
     print("\n".join(recommended_sentences(r)))
     if r.robustness is not None:

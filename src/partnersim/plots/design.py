@@ -84,8 +84,8 @@ def plot_front(result: Any, ax: Any = None) -> Any:
                 ms=6, label="Pareto front" if len(objs) >= 2 else "best", zorder=3)
     start = d[d["key"] == result.start_key]
     ax.scatter(start[x_m], start[y_m], marker="s", s=60, color="black", label="start", zorder=4)
-    if result.recommended is not None:
-        top = d.iloc[[0]]
+    if result.recommended_key is not None:
+        top = d[d["key"] == result.recommended_key]
         ax.scatter(top[x_m], top[y_m], marker="*", s=240, color="#d95f02", edgecolor="black", linewidth=0.6,
                    label="recommended", zorder=5)
     if result.constraints and x_m == result.constraints[0].metric:
