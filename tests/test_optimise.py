@@ -185,7 +185,7 @@ def test_a_small_real_search(tmp_path):
     pd.testing.assert_frame_equal(back.confirmed.designs, r.confirmed.designs)
     assert back.recommended == r.recommended
     html = design_section_html(back)
-    assert 'alt="Scatter plot of the 6 agreement designs' in html and "http" not in html
+    assert 'alt="Scatter plot of the 5 agreement designs evaluated and the start' in html and "http" not in html
 
 
 def _cli(argv: list[str]) -> int:

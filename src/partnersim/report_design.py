@@ -234,7 +234,8 @@ def design_section_html(result: Any, k: int = 5) -> str:
 
     plt.close(fig)
     objs = ", ".join(o.label for o in result.objectives)
-    alt = (f"Scatter plot of the {len(result.designs)} agreement designs evaluated, on {objs}; the Pareto front is "
+    alt = (f"Scatter plot of the {len(result.designs) - 1} agreement designs evaluated and the start, on {objs}; "
+           "the Pareto front is "
            "joined by a line, the start is a black square and the recommended design an orange star.")
     shown = result.confirmed if result.confirmed is not None else result
     t = shown.table(k)
