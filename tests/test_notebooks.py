@@ -11,7 +11,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 EXPECTED = {"01_explore.ipynb", "02_compare.ipynb", "03_sweep.ipynb", "04_sensitivity.ipynb", "05_interventions.ipynb",
-            "06_discover.ipynb", "08_precision.ipynb", "workshop.ipynb"}
+            "06_discover.ipynb", "07_design.ipynb", "08_precision.ipynb", "workshop.ipynb"}
 
 
 def test_the_notebooks_are_there():

@@ -302,7 +302,7 @@ def _repro_html(result: Ensemble | Comparison, command: str | None) -> str:
 
 
 def report_html(result: Ensemble | Comparison, *, title: str | None = None, command: str | None = None,
-                discovery: Any = None) -> str:
+                discovery: Any = None, design: Any = None) -> str:
     """The HTML page of a report on an ensemble or a comparison.
 
     Parameters
@@ -316,6 +316,10 @@ def report_html(result: Ensemble | Comparison, *, title: str | None = None, comm
         The command that made it, shown under "Reproducing these numbers".
     discovery
         A :class:`~partnersim.analysis.discover.Discovery` of a sweep: adds its section.
+    design
+        A design search (:class:`~partnersim.analysis.design_search.DesignResult`, e.g. from
+        :func:`~partnersim.analysis.optimise.load_design`): adds its section (the front, the recommended design
+        and what it costs).
     """
     if isinstance(result, Comparison):
         na, nb = result.names
@@ -345,6 +349,7 @@ def report_html(result: Ensemble | Comparison, *, title: str | None = None, comm
     body = "\n".join([
         f"<h1>{_e(title)}</h1>", meta, "<h2>The bottom line</h2>", findings, _figures_html(result), tables,
         *([_discovery_html(discovery)] if discovery is not None else []),
+        *([_design_html(design)] if design is not None else []),
         intro, _parameters_html(scenarios), _repro_html(result, command),
     ])
     return (f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
@@ -359,9 +364,16 @@ def _discovery_html(discovery: Any) -> str:
     return discovery_html(discovery)
 
 
+def _design_html(design: Any) -> str:
+    from partnersim.report_design import design_section_html
+
+    return design_section_html(design)
+
+
 def build_report(scenario: Scenario | str | Path, compare_with: Scenario | str | Path | None = None, *,
                  reps: int = 100, seed: int = 0, workers: int | None = None, progress: bool | None = None,
-                 title: str | None = None, command: str | None = None, discovery: Any = None) -> str:
+                 title: str | None = None, command: str | None = None, discovery: Any = None,
+                 design: Any = None) -> str:
     """Run the scenario (and the comparison) and return the report's HTML.
 
     Parameters
@@ -372,14 +384,14 @@ def build_report(scenario: Scenario | str | Path, compare_with: Scenario | str |
         A second scenario (B, the proposal): the report then reads the paired differences.
     reps, seed, workers, progress
         As for :func:`partnersim.run_ensemble` and :func:`partnersim.compare`.
-    title, command, discovery
+    title, command, discovery, design
         See :func:`report_html`.
     """
     if compare_with is None:
         result: Ensemble | Comparison = run_ensemble(as_scenario(scenario), reps, seed, workers, progress)
     else:
         result = compare(scenario, compare_with, reps, seed, workers, progress=progress)
-    return report_html(result, title=title, command=command, discovery=discovery)
+    return report_html(result, title=title, command=command, discovery=discovery, design=design)
 
 
 def write_report(result: Ensemble | Comparison, path: str | Path, **kwargs: Any) -> Path:

@@ -33,6 +33,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "calibrate": ("partnersim.cli.calibrate_cmd", "pattern-oriented calibration of the coefficients (resumable)"),
     "robustness": ("partnersim.cli.calibrate_cmd", "which patterns hold when each coefficient moves by +-50%"),
     "patterns": ("partnersim.cli.calibrate_cmd", "check the calibration patterns and the five behaviours"),
+    "design": ("partnersim.cli.design_cmd", "search the agreement levers for the best designs (Pareto front)"),
     "validate": ("partnersim.cli.scenario_cmds", "check a scenario file"),
     "schema": ("partnersim.cli.scenario_cmds", "print the JSON Schema of scenario files"),
     "scenarios": ("partnersim.cli.scenario_cmds", "list the bundled scenarios"),

@@ -36,6 +36,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--box", type=nonneg_int, default=None, metavar="K",
                    help="with --discover: the step of the peeling trajectory to describe (see partnersim discover)")
     add_intervention_args(p)  # --compare stated as A plus --set changes (from --from-month M / --from-day D)
+    p.add_argument("--design", type=Path, default=None, metavar="DIR",
+                   help="add the design section of a finished `partnersim design` search in DIR")
     add_progress_flag(p)
     p.set_defaults(func=main)
 
@@ -50,6 +52,11 @@ def main(args: argparse.Namespace) -> int:
         b = load_scenario(args.compare) if args.compare else None
     out = check_out_file(args.out)  # before any run: an unwritable --out is exit 2 now, not after the runs
     discovery = _discovery(args)  # before any run too: a bad sweep folder or condition is exit 2 now
+    design = None
+    if args.design is not None:
+        from partnersim.analysis.optimise import load_design
+
+        design = load_design(args.design)
     for source, sc in ((args.scenario, a), (args.compare or b_cli, b)):
         if sc is not None:
             warn_implausible("report", source, sc)
@@ -58,9 +65,10 @@ def main(args: argparse.Namespace) -> int:
            "--reps", str(args.reps), "--seed", str(args.seed), "--out", str(out),
            *(["--title", args.title] if args.title else []),
            *(["--discover", str(args.discover), "--where", args.where] if discovery is not None else []),
-           *(["--box", str(args.box)] if discovery is not None and args.box is not None else [])]
+           *(["--box", str(args.box)] if discovery is not None and args.box is not None else []),
+           *(["--design", str(args.design)] if design else [])]
     page = build_report(a, b, reps=args.reps, seed=args.seed, workers=args.workers, title=args.title,
-                        command=shlex.join(cmd), progress=args.progress, discovery=discovery)
+                        command=shlex.join(cmd), progress=args.progress, discovery=discovery, design=design)
 
     def write() -> None:
         out.write_text(page, encoding="utf-8")
