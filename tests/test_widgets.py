@@ -391,3 +391,41 @@ def test_workshop_starts_from_a_client_file(tmp_path: Path):
         assert app.errors == []
     finally:
         app.close()
+
+
+def test_workshop_bands_refine_after_the_first_figure_and_keep_the_pairs():
+    """After the first figure the workshop adds pairs of runs until the headline differences settle
+    (or refine_to); the refined ensembles are the fixed ones of that size, and a setting seen before
+    comes back refined without running again."""
+    from partnersim import run_ensemble
+    from partnersim.widgets import WorkshopApp
+    from partnersim.widgets.workshop import SETTLE_TARGETS
+
+    app = WorkshopApp("baseline", **{**SMALL, "reps": 4}, refine_to=12)
+    try:
+        assert app.ensembles[1].reps == 4  # B = A: every difference is 0, settled at once
+        assert "settled" not in app.status.value
+        start = app.panel.controls["rhythm"].value
+        app.panel.controls["rhythm"].value = "weekly check-ins + monthly reviews + quarterly deep dives"
+        app.debouncer.flush()
+        a, b = app.ensembles
+        assert a.reps == b.reps and 4 < b.reps <= 12
+        assert b.reps == 12 or app.settled(a, b)  # it stops at refine_to or once settled, not before
+        if b.reps < 12:
+            assert not app.settled(a.__class__(a.scenario, a.seed, a.runs.iloc[:b.reps - 2], a.series[:b.reps - 2]),
+                                   b.__class__(b.scenario, b.seed, b.runs.iloc[:b.reps - 2], b.series[:b.reps - 2]))
+        fixed = run_ensemble(b.scenario, reps=b.reps, seed=b.seed, workers=1)
+        assert b.runs.drop(columns=["seed"]).equals(fixed.runs.drop(columns=["seed"]))
+        assert (b.series == fixed.series).all()
+        assert f"settled at {b.reps}" in app.status.value
+        assert set(SETTLE_TARGETS) <= set(a.runs.columns)
+        runs = app.cache.runs
+        app.panel.controls["rhythm"].value = start
+        app.debouncer.flush()
+        app.panel.controls["rhythm"].value = "weekly check-ins + monthly reviews + quarterly deep dives"
+        app.debouncer.flush()
+        assert app.ensembles[1].reps == b.reps  # seen before: shown refined at once
+        assert app.ensembles[1].runs.equals(b.runs)
+        assert app.cache.runs <= runs + 1  # at most the other setting's first ensemble was run
+    finally:
+        app.close()

@@ -39,6 +39,7 @@ __all__ = [
     "Ensemble",
     "EnsembleUpdate",
     "chunk_replications",
+    "extend_ensemble",
     "iter_ensemble",
     "run_ensemble",
     "run_ensembles",
@@ -513,3 +514,35 @@ def run_ensemble(scenario: Scenario | str | Path, reps: int = 100, seed: int = 0
         last = update
     assert last is not None
     return last.ensemble
+
+
+def extend_ensemble(ens: Ensemble, stop: int, workers: int | None = None, *,
+                    executor: Executor | None = None) -> Ensemble:
+    """``ens`` with replications up to ``stop - 1``: the missing ones run now, the rest kept.
+
+    Replication ``i`` depends only on (scenario, seed, i), so the result is the same as
+    ``run_ensemble(ens.scenario, stop, ens.seed)``; the apps use it to refine their bands.
+
+    Examples
+    --------
+    >>> from partnersim import load_scenario, with_changes
+    >>> s = with_changes(load_scenario("baseline"), {"horizon_days": 180})
+    >>> small = run_ensemble(s, reps=3, seed=1, workers=1)
+    >>> big = extend_ensemble(small, 5, workers=1)
+    >>> big.reps, big.runs.equals(run_ensemble(s, reps=5, seed=1, workers=1).runs)
+    (5, True)
+    """
+    start = ens.reps
+    if stop <= start:
+        return ens
+    keep_series = ens.series.ndim == 3 and ens.series.shape[1] > 0  # (an ensemble run without series has 0 weeks)
+    n_workers = executor.workers if executor is not None else (int(workers) if workers else default_workers())
+    chunks = [tuple(start + r for r in c) for c in chunk_replications(stop - start, n_workers)]
+    tasks = [RunChunk(ens.scenario, ens.seed, c, keep_series) for c in chunks]
+    if executor is None:
+        executor = InProcessExecutor() if len(tasks) <= 1 else make_executor("local", n_workers)
+    parts = [result for _idx, result in executor.map_unordered(run_chunk, tasks)]
+    new = _assemble(ens.scenario, ens.seed, parts, keep_series)
+    runs = pd.concat([ens.runs, new.runs], ignore_index=True)
+    series = np.concatenate([ens.series, new.series]) if keep_series else np.empty((len(runs), 0, len(COLUMNS)))
+    return Ensemble(ens.scenario, ens.seed, runs, series)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import time
 import traceback
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,12 @@ READING_METRICS: tuple[str, ...] = (
 DEFAULT_REPS = 40
 #: The workshop's panels: trust, alignment and the joint revenue earned so far (a total, as in the table).
 WORKSHOP_COLUMNS: tuple[str, ...] = ("trust", "alignment", "joint_revenue_cum")
+#: After the first figure the bands refine: pairs of runs are added in batches until the differences
+#: B - A of the headline measures are known this well (95% interval half-widths; joint revenue as a share
+#: of A's mean), or until ``refine_to`` runs each (``PARTNERSIM_REFINE_TO``, default 5 x the first size,
+#: at most 200).
+SETTLE_TARGETS: dict[str, float] = {"survived": 0.05, "final_trust": 0.02, "joint_revenue": 0.05}
+REFINE_MAX = 200
 
 
 
@@ -55,15 +62,27 @@ class WorkshopApp(App):
         Debounce delay in seconds.
     threaded
         Compute on a worker thread (``True``); ``False`` for tests (``debouncer.flush()``).
+    refine_to
+        Runs each that the bands refine to after the first figure, while nobody moves a control and
+        until the headline differences have settled (:data:`SETTLE_TARGETS`, Law and Kelton's
+        precision rule: :mod:`partnersim.analysis.precision`). Default: ``PARTNERSIM_REFINE_TO``, else
+        five times ``reps`` (at most 200) when threaded, no refinement when not (tests).
     """
 
     def __init__(self, preset: str | Path | Scenario = "baseline", *, reps: int | None = None, seed: int | None = None,
                  workers: int | None = None, delay: float = 0.3, threaded: bool = True,
-                 levers: tuple[str, ...] = WORKSHOP_LEVERS) -> None:
+                 levers: tuple[str, ...] = WORKSHOP_LEVERS, refine_to: int | None = None) -> None:
+        import os
+
         import ipywidgets as w
 
         self._set_sizes(reps, seed, workers, default_reps=DEFAULT_REPS)
+        if refine_to is None:
+            env = os.environ.get("PARTNERSIM_REFINE_TO", "").strip()
+            refine_to = int(env) if env.isdigit() else (min(REFINE_MAX, 5 * self.reps) if threaded else self.reps)
+        self.refine_to = max(int(refine_to), self.reps)
         self.cache = EnsembleCache()
+        self._largest: OrderedDict[tuple, Any] = OrderedDict()  # per scenario, the ensemble with the most runs
         self.ensembles: tuple[Any, Any] | None = None
         self.table: Any = None
         self.sentences: list[str] = []
@@ -158,14 +177,90 @@ class WorkshopApp(App):
         sa, sb = self.scenario_a, self.scenario_b
         current = lambda: self.debouncer.is_current(gen)  # noqa: E731
         progress = lambda d, t: setattr(self.status, "value", f"simulating… {d}/{t} runs")  # noqa: E731
-        ens_a = self.cache.run(sa, self.reps, self.seed, self.workers, current, progress)
-        ens_b = self.cache.run(sb, self.reps, self.seed, self.workers, current, progress) if ens_a is not None else None
+        # a setting seen before shows at once, with as many runs as it was refined to
+        n = min(self._runs_known(sa), self._runs_known(sb))
+        if n > self.reps:
+            ens_a, ens_b = self._grow(sa, n, current), self._grow(sb, n, current)
+        else:
+            ens_a = self.cache.run(sa, self.reps, self.seed, self.workers, current, progress)
+            ens_b = self.cache.run(sb, self.reps, self.seed, self.workers, current, progress) \
+                if ens_a is not None else None
         if ens_a is None or ens_b is None or not current():
             return
+        self._keep(ens_a)
+        self._keep(ens_b)
         self._show(ens_a, ens_b, t0, gen)
+        self._refine(ens_a, ens_b, gen)
 
-    def _show(self, ens_a: Any, ens_b: Any, t0: float, gen: int) -> None:
-        """Draw the numbers, the reading and the figure of A and B."""
+    # -- refinement: the bands settle after the first figure ------------------------
+    def settled(self, ens_a: Any, ens_b: Any) -> bool:
+        """Whether the differences B - A of :data:`SETTLE_TARGETS` are known well enough (paired runs)."""
+        import numpy as np
+
+        from partnersim.analysis.precision import Target, assess
+
+        ra, rb = ens_a.runs, ens_b.runs
+        for metric, value in SETTLE_TARGETS.items():
+            if metric == "joint_revenue":  # a share of A's mean, said as an amount
+                value = value * max(abs(float(np.nanmean(ra[metric].to_numpy(dtype=float)))), 1.0)
+            d = rb[metric].to_numpy(dtype=float) - ra[metric].to_numpy(dtype=float)
+            if not assess(d, Target(metric, float(value), False), difference=True).met:
+                return False
+        return True
+
+    def _refine(self, ens_a: Any, ens_b: Any, gen: int) -> None:
+        """Add pairs in batches (half the first size) and redraw, until settled, ``refine_to`` or a new change."""
+        current = lambda: self.debouncer.is_current(gen)  # noqa: E731
+        t0 = time.perf_counter()
+        step = max(1, self.reps // 2)
+        if self._key(ens_a.scenario) == self._key(ens_b.scenario):
+            return  # B is A: every difference is 0 by construction
+        while ens_b.reps < self.refine_to and current() and not self.settled(ens_a, ens_b):
+            stop = min(self.refine_to, ens_b.reps + step)
+            self.status.value = (f"<span class='ps-refining'>refining the bands: {stop} simulated futures "
+                                 "each…</span>")
+            grown = (self._grow(ens_a.scenario, stop, current), self._grow(ens_b.scenario, stop, current))
+            if grown[0] is None or grown[1] is None or not current():
+                return
+            ens_a, ens_b = grown
+            self._show(ens_a, ens_b, t0, gen, first=False)
+        if current() and ens_b.reps > self.reps:
+            self.status.value = (f"<span class='ps-done'>updated in {self.last_seconds:.1f} s; bands settled at "
+                                 f"{ens_b.reps} simulated futures each</span>")
+
+    def _key(self, scenario: Any) -> tuple:
+        return self.cache.key(scenario, 0, self.seed)
+
+    def _runs_known(self, scenario: Any) -> int:
+        ens = self._largest.get(self._key(scenario))
+        return ens.reps if ens is not None else 0
+
+    def _keep(self, ens: Any) -> None:
+        k = self._key(ens.scenario)
+        if self._runs_known(ens.scenario) < ens.reps:
+            self._largest[k] = ens
+        self._largest.move_to_end(k)
+        while len(self._largest) > self.cache.size:
+            self._largest.popitem(last=False)
+
+    def _grow(self, scenario: Any, stop: int, current: Any) -> Any:
+        """Replications ``0..stop-1`` of ``scenario``: the known ones and the missing ones run now."""
+        from partnersim.run.ensemble import Ensemble, extend_ensemble
+
+        ens = self._largest.get(self._key(scenario))
+        if ens is None:
+            ens = self.cache.run(scenario, self.reps, self.seed, self.workers, current)
+            if ens is None:
+                return None
+        if ens.reps < stop:
+            ens = extend_ensemble(ens, stop, self.workers)
+            self._keep(ens)
+        if ens.scenario.name != scenario.name or ens.reps > stop:
+            ens = Ensemble(scenario, ens.seed, ens.runs.iloc[:stop].reset_index(drop=True), ens.series[:stop])
+        return ens
+
+    def _show(self, ens_a: Any, ens_b: Any, t0: float, gen: int, first: bool = True) -> None:
+        """Draw the numbers, the reading and the figure of A and B (``first``: the change's first figure)."""
         from partnersim.analysis.compare import paired_differences
 
         t1 = time.perf_counter()
@@ -209,6 +304,7 @@ class WorkshopApp(App):
         self.reading.value = reading
         self.image.value = svg
         self.image.remove_class("ps-stale")
-        self.last_seconds = time.perf_counter() - t0
-        self.timings = {"run": t1 - t0, "numbers": t2 - t1, "figure": self.last_seconds - (t2 - t0)}
-        self.status.value = f"<span class='ps-done'>updated in {self.last_seconds:.1f} s</span>"
+        if first:  # (the refinements after it are timed apart)
+            self.last_seconds = time.perf_counter() - t0
+            self.timings = {"run": t1 - t0, "numbers": t2 - t1, "figure": self.last_seconds - (t2 - t0)}
+            self.status.value = f"<span class='ps-done'>updated in {self.last_seconds:.1f} s</span>"
