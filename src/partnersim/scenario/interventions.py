@@ -126,7 +126,21 @@ def _changes(value: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-class Intervention(_Rule):
+class _ChangeSet(_Rule):
+    """What interventions and policies share: a checked ``name`` and ``changes`` (fields of the subclasses)."""
+
+    @field_validator("changes", check_fields=False)
+    @classmethod
+    def _check_changes(cls, v: dict[str, Any]) -> dict[str, Any]:
+        return _changes(v)
+
+    @field_validator("name", check_fields=False)
+    @classmethod
+    def _name(cls, v: str) -> str:
+        return _check_name(v)
+
+
+class Intervention(_ChangeSet):
     """Changes that take effect on a given day (or month) of the run."""
 
     name: str = Field("", description="Short name (letters, digits, '_', '-', spaces); it names the result "
@@ -137,16 +151,6 @@ class Intervention(_Rule):
                                 "or month.", ge=0, le=3300, json_schema_extra={"unit": "months"})
     changes: dict[str, bool | int | float | str] = Field(
         description="Dotted field paths and their new values, e.g. { \"agreement.cadence.weekly.enabled\" = true }.")
-
-    @field_validator("changes")
-    @classmethod
-    def _check_changes(cls, v: dict[str, Any]) -> dict[str, Any]:
-        return _changes(v)
-
-    @field_validator("name")
-    @classmethod
-    def _name(cls, v: str) -> str:
-        return _check_name(v)
 
     @model_validator(mode="after")
     def _when(self) -> Intervention:
@@ -212,7 +216,7 @@ def _ordinal(n: int) -> str:
     return f"{n}{suffix}"
 
 
-class Policy(_Rule):
+class Policy(_ChangeSet):
     """Changes made when a rule on the model's observed state holds (a triggered intervention)."""
 
     name: str = Field("", description="Short name (letters, digits, '_', '-', spaces); it names the result "
@@ -226,16 +230,6 @@ class Policy(_Rule):
                                 ge=0, le=1e5, json_schema_extra={"unit": "days"})
     delay_days: float = Field(0.0, description="Days between the condition holding and the changes taking effect "
                               "(the time it takes to act).", ge=0, le=1e5, json_schema_extra={"unit": "days"})
-
-    @field_validator("changes")
-    @classmethod
-    def _check_changes(cls, v: dict[str, Any]) -> dict[str, Any]:
-        return _changes(v)
-
-    @field_validator("name")
-    @classmethod
-    def _name(cls, v: str) -> str:
-        return _check_name(v)
 
     @model_validator(mode="after")
     def _gap(self) -> Policy:
